@@ -78,8 +78,16 @@ impl Sign1 {
     }
 
     /// The Sig_structure that the signature covers (RFC 9052 §4.4), with the
-    /// protected header exactly as it was received.
+    /// protected header exactly as it was received, except that an empty map
+    /// counts as no protected header at all (a zero-length byte string), as
+    /// RFC 9052 §3 has recipients accept both and the COSE working group's
+    /// example `sign-pass-01` requires.
     pub fn to_be_signed(&self, external_aad: &[u8]) -> Vec<u8> {
+        if self.inner.protected.header.is_empty() && self.inner.protected.original_data.is_some() {
+            let mut normalised = self.inner.clone();
+            normalised.protected.original_data = None;
+            return normalised.tbs_data(external_aad);
+        }
         self.inner.tbs_data(external_aad)
     }
 
