@@ -33,3 +33,24 @@ pub(crate) fn keys_for(comune: &Comune, at: OffsetDateTime) -> (KeyAndCertificat
 pub(crate) fn sample_now() -> OffsetDateTime {
     seal::samples::SAMPLE_NOW.midnight().assume_utc()
 }
+
+/// Whether an outside tool a test needs is here. When it is not, the test
+/// is skipped with the reason printed straight to the terminal (past the
+/// test harness's capture); under `CI=true` a missing tool fails the test.
+pub(crate) fn tool_available(name: &str, probe: &mut std::process::Command) -> bool {
+    use std::io::Write as _;
+    let found = probe
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if found {
+        return true;
+    }
+    let reason = format!("{name} is not installed");
+    if std::env::var("CI").is_ok_and(|value| value == "true") {
+        panic!("{reason}, and CI=true requires it (.ci/run installs it)");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}; the test did not run");
+    false
+}
