@@ -1,1 +1,5 @@
-fn main() {}
+//! The `sigillo` command: the server and the command line in one binary.
+
+fn main() -> std::process::ExitCode {
+    sigillo::cli::main()
+}

@@ -40,10 +40,10 @@ use seal::{ComuneCode, Kid};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     /// The comune already has keys, and replacing them was not asked for.
-    #[error("keys already exist in {0}; use --force to replace them")]
+    #[error("le chiavi esistono già in {0}: usare --force per sostituirle")]
     AlreadyExists(PathBuf),
     /// The comune has no keys in this store.
-    #[error("no keys for comune {0}; run `sigillo keys init` first")]
+    #[error("nessuna chiave per il comune {0}: eseguire prima `sigillo keys init`")]
     NoKeys(ComuneCode),
     /// A file could not be read or written.
     #[error("{path}: {message}")]
@@ -54,19 +54,19 @@ pub enum KeyError {
         message: String,
     },
     /// A key store file has content that makes no sense.
-    #[error("{0}: unreadable content")]
+    #[error("{0}: contenuto illeggibile")]
     Corrupt(PathBuf),
     /// A certificate is not one Sigillo can use.
-    #[error("unusable certificate: {0}")]
+    #[error("certificato non utilizzabile: {0}")]
     BadCertificate(String),
     /// A private key could not be read.
-    #[error("unusable private key: {0}")]
+    #[error("chiave privata non utilizzabile: {0}")]
     BadPrivateKey(String),
     /// The private key is not the certificate's.
-    #[error("the private key does not belong to the certificate")]
+    #[error("la chiave privata non corrisponde al certificato")]
     KeyDoesNotMatchCertificate,
     /// A certificate belongs to another comune than expected.
-    #[error("certificate of comune {found}, expected {expected}")]
+    #[error("certificato del comune {found}, atteso {expected}")]
     WrongComune {
         /// The comune expected.
         expected: ComuneCode,
@@ -74,9 +74,9 @@ pub enum KeyError {
         found: ComuneCode,
     },
     /// A signer certificate not signed by any trusted CA.
-    #[error("signer {0} is not signed by a trusted CA")]
+    #[error("il firmatario {0} non è firmato da una CA attendibile")]
     UntrustedIssuer(Kid),
     /// Key generation or a signature failed.
-    #[error("cryptographic failure: {0}")]
+    #[error("errore crittografico: {0}")]
     Crypto(String),
 }
