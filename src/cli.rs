@@ -87,13 +87,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         },
     )?;
     let store = KeyStore::new(&config.data_dir);
-    let comune = Comune { code: config.comune.code, name: config.comune.name.clone() };
+    let comune = Comune {
+        code: config.comune.code,
+        name: config.comune.name.clone(),
+    };
     let now = OffsetDateTime::now_utc();
     match cli.command.unwrap_or(Command::Demo) {
         Command::Demo => demo(&config, &store, &comune, now),
-        Command::Keys { action: KeysCommand::Init { force } } => {
+        Command::Keys {
+            action: KeysCommand::Init { force },
+        } => {
             let certificates = store.init(&comune, now, force)?;
-            println!("Chiavi create per il Comune di {} ({})", comune.name, comune.code);
+            println!(
+                "Chiavi create per il Comune di {} ({})",
+                comune.name, comune.code
+            );
             println!("  in {}", store.comune_dir(comune.code).display());
             print_certificate("CA", &certificates.ca, false);
             for signer in &certificates.signers {
@@ -101,16 +109,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keys { action: KeysCommand::Show } => {
+        Command::Keys {
+            action: KeysCommand::Show,
+        } => {
             let certificates = store.certificates(comune.code)?;
-            println!("Comune {} — {}", comune.code, store.comune_dir(comune.code).display());
+            println!(
+                "Comune {} — {}",
+                comune.code,
+                store.comune_dir(comune.code).display()
+            );
             print_certificate("CA", &certificates.ca, false);
             for signer in &certificates.signers {
                 print_certificate("Firmatario", signer, signer.kid() == certificates.current);
             }
             Ok(())
         }
-        Command::Keys { action: KeysCommand::Rotate } => {
+        Command::Keys {
+            action: KeysCommand::Rotate,
+        } => {
             let signer = store.rotate(&comune, now)?;
             println!("Nuovo firmatario in uso per il Comune di {}", comune.name);
             print_certificate("Firmatario", &signer, true);
@@ -120,7 +136,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn demo(config: &Config, store: &KeyStore, comune: &Comune, now: OffsetDateTime) -> anyhow::Result<()> {
+fn demo(
+    config: &Config,
+    store: &KeyStore,
+    comune: &Comune,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
     if !config.is_demo() {
         anyhow::bail!(
             "la demo funziona solo per il comune demo {}: indicare un comando",
@@ -128,10 +149,16 @@ fn demo(config: &Config, store: &KeyStore, comune: &Comune, now: OffsetDateTime)
         );
     }
     if store.has_keys(comune.code) {
-        println!("Chiavi del comune demo già presenti in {}", store.comune_dir(comune.code).display());
+        println!(
+            "Chiavi del comune demo già presenti in {}",
+            store.comune_dir(comune.code).display()
+        );
     } else {
         store.init(comune, now, false)?;
-        println!("Chiavi del comune demo create in {}", store.comune_dir(comune.code).display());
+        println!(
+            "Chiavi del comune demo create in {}",
+            store.comune_dir(comune.code).display()
+        );
     }
     let signer = store.signer(comune.code)?;
     let trust = store.trust_store()?;
@@ -157,12 +184,19 @@ fn print_certificate(role: &str, certificate: &CertificateInfo, current: bool) {
     println!("{role}{}", if current { " (in uso)" } else { "" });
     println!("  kid:      {}", certificate.kid());
     println!("  soggetto: {}", certificate.subject());
-    println!("  validità: {} → {}", time(certificate.not_before()), time(certificate.not_after()));
+    println!(
+        "  validità: {} → {}",
+        time(certificate.not_before()),
+        time(certificate.not_after())
+    );
     println!("  SHA-256:  {}", certificate.sha256_fingerprint());
 }
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

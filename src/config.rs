@@ -80,21 +80,29 @@ impl Config {
             .unwrap_or_else(|| seal::samples::DEMO_COMUNE.to_owned());
         let code = ComuneCode::parse(&code_text)
             .with_context(|| format!("codice ISTAT del comune {code_text:?}"))?;
-        let name = overrides.comune_name.or(file_comune.name).unwrap_or_else(|| {
-            if code.as_str() == seal::samples::DEMO_COMUNE {
-                DEMO_COMUNE_NAME.to_owned()
-            } else {
-                String::new()
-            }
-        });
+        let name = overrides
+            .comune_name
+            .or(file_comune.name)
+            .unwrap_or_else(|| {
+                if code.as_str() == seal::samples::DEMO_COMUNE {
+                    DEMO_COMUNE_NAME.to_owned()
+                } else {
+                    String::new()
+                }
+            });
         if name.trim().is_empty() {
-            bail!("il comune {code} non ha un nome: impostare comune.name in sigillo.toml o --comune-name");
+            bail!(
+                "il comune {code} non ha un nome: impostare comune.name in sigillo.toml o --comune-name"
+            );
         }
         let data_dir = overrides
             .data_dir
             .or(from_file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        Ok(Self { data_dir, comune: ComuneConfig { code, name } })
+        Ok(Self {
+            data_dir,
+            comune: ComuneConfig { code, name },
+        })
     }
 
     /// Whether the configured comune is the fictional demo comune.
@@ -126,14 +134,20 @@ mod tests {
     fn overrides_win_over_the_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("sigillo.toml");
-        std::fs::write(&path, "data_dir = \"/srv/a\"\n[comune]\ncode = \"058091\"\nname = \"Roma\"\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "data_dir = \"/srv/a\"\n[comune]\ncode = \"058091\"\nname = \"Roma\"\n",
+        )
+        .expect("write");
         let from_file = Config::load(Some(&path), Overrides::default()).expect("loads");
         assert_eq!(from_file.data_dir, PathBuf::from("/srv/a"));
         assert_eq!(from_file.comune.name, "Roma");
         let overridden = Config::load(
             Some(&path),
-            Overrides { data_dir: Some("/srv/b".into()), ..Overrides::default() },
+            Overrides {
+                data_dir: Some("/srv/b".into()),
+                ..Overrides::default()
+            },
         )
         .expect("loads");
         assert_eq!(overridden.data_dir, PathBuf::from("/srv/b"));
@@ -148,7 +162,10 @@ mod tests {
         assert!(format!("{error:#}").contains("data_dri"), "{error:#}");
         let error = Config::load(
             Some(Path::new("/dev/null")),
-            Overrides { comune_code: Some("58091".into()), ..Overrides::default() },
+            Overrides {
+                comune_code: Some("58091".into()),
+                ..Overrides::default()
+            },
         )
         .expect_err("refused");
         assert!(format!("{error:#}").contains("58091"), "{error:#}");
@@ -158,7 +175,10 @@ mod tests {
     fn a_real_comune_needs_a_name() {
         let error = Config::load(
             Some(Path::new("/dev/null")),
-            Overrides { comune_code: Some("058091".into()), ..Overrides::default() },
+            Overrides {
+                comune_code: Some("058091".into()),
+                ..Overrides::default()
+            },
         )
         .expect_err("refused");
         assert!(format!("{error:#}").contains("non ha un nome"), "{error:#}");

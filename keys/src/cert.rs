@@ -33,10 +33,12 @@ impl CertificateInfo {
     /// Parses a DER certificate made for a comune by Sigillo: ECDSA P-256,
     /// with the comune's ISTAT code in its subject.
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|e| KeyError::BadCertificate(e.to_string()))?;
+        let (rest, cert) =
+            X509Certificate::from_der(der).map_err(|e| KeyError::BadCertificate(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(KeyError::BadCertificate("trailing bytes after the certificate".into()));
+            return Err(KeyError::BadCertificate(
+                "trailing bytes after the certificate".into(),
+            ));
         }
         let comune = comune_of(&cert)?;
         let spki = cert.public_key();
@@ -49,7 +51,9 @@ impl CertificateInfo {
             .and_then(|p| p.as_oid().ok())
             .map(|oid| oid.to_id_string());
         if ec_oid != "1.2.840.10045.2.1" || curve.as_deref() != Some("1.2.840.10045.3.1.7") {
-            return Err(KeyError::BadCertificate("the key is not ECDSA P-256".into()));
+            return Err(KeyError::BadCertificate(
+                "the key is not ECDSA P-256".into(),
+            ));
         }
         let key_usage = cert
             .key_usage()
@@ -76,7 +80,10 @@ impl CertificateInfo {
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         let block = pem::parse(text).map_err(|e| KeyError::BadCertificate(e.to_string()))?;
         if block.tag() != "CERTIFICATE" {
-            return Err(KeyError::BadCertificate(format!("PEM block is {}", block.tag())));
+            return Err(KeyError::BadCertificate(format!(
+                "PEM block is {}",
+                block.tag()
+            )));
         }
         Self::from_der(block.contents())
     }
@@ -140,7 +147,12 @@ impl CertificateInfo {
     /// SHA-256 fingerprint of the DER, as colon-separated uppercase hex.
     pub fn sha256_fingerprint(&self) -> String {
         let digest = digest::digest(&digest::SHA256, &self.der);
-        digest.as_ref().iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+        digest
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
     }
 
     /// The public key as an uncompressed SEC1 point.
@@ -179,9 +191,10 @@ fn comune_of(cert: &X509Certificate<'_>) -> Result<ComuneCode, KeyError> {
 
 /// Whether `cert_der` carries a valid signature by the key of `issuer_der`.
 pub(crate) fn is_signed_by(cert_der: &[u8], issuer_der: &[u8]) -> bool {
-    let (Ok((_, cert)), Ok((_, issuer))) =
-        (X509Certificate::from_der(cert_der), X509Certificate::from_der(issuer_der))
-    else {
+    let (Ok((_, cert)), Ok((_, issuer))) = (
+        X509Certificate::from_der(cert_der),
+        X509Certificate::from_der(issuer_der),
+    ) else {
         return false;
     };
     cert.issuer() == issuer.subject() && cert.verify_signature(Some(issuer.public_key())).is_ok()

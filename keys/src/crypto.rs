@@ -39,7 +39,12 @@ impl KeySigner {
         if fixed.public_key().as_ref() != certificate.public_key() {
             return Err(KeyError::KeyDoesNotMatchCertificate);
         }
-        Ok(Self { kid: certificate.kid(), fixed, asn1, rng })
+        Ok(Self {
+            kid: certificate.kid(),
+            fixed,
+            asn1,
+            rng,
+        })
     }
 
     /// Signs `message` with ECDSA P-256 / SHA-256 and returns the signature
@@ -71,7 +76,9 @@ impl SealSigner for KeySigner {
 
 impl fmt::Debug for KeySigner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeySigner").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("KeySigner")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -87,14 +94,18 @@ impl Es256PublicKey {
         if point.len() != 65 || point[0] != 0x04 {
             return Err(KeyError::Crypto("not an uncompressed P-256 point".into()));
         }
-        Ok(Self { point: point.to_vec() })
+        Ok(Self {
+            point: point.to_vec(),
+        })
     }
 
     /// From the affine coordinates, 32 bytes each (as a COSE or JWK key
     /// gives them).
     pub fn from_coordinates(x: &[u8], y: &[u8]) -> Result<Self, KeyError> {
         if x.len() != 32 || y.len() != 32 {
-            return Err(KeyError::Crypto("P-256 coordinates are 32 bytes each".into()));
+            return Err(KeyError::Crypto(
+                "P-256 coordinates are 32 bytes each".into(),
+            ));
         }
         let mut point = Vec::with_capacity(65);
         point.push(0x04);

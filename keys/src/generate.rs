@@ -44,21 +44,29 @@ pub struct PrivateKey {
 impl PrivateKey {
     /// Wraps PKCS#8 DER bytes.
     pub fn from_pkcs8_der(der: Vec<u8>) -> Self {
-        Self { pkcs8: Zeroizing::new(der) }
+        Self {
+            pkcs8: Zeroizing::new(der),
+        }
     }
 
     /// Reads a `PRIVATE KEY` PEM block (PKCS#8).
     pub fn from_pem(text: &str) -> Result<Self, KeyError> {
         let block = pem::parse(text).map_err(|e| KeyError::BadPrivateKey(e.to_string()))?;
         if block.tag() != "PRIVATE KEY" {
-            return Err(KeyError::BadPrivateKey(format!("PEM block is {}", block.tag())));
+            return Err(KeyError::BadPrivateKey(format!(
+                "PEM block is {}",
+                block.tag()
+            )));
         }
         Ok(Self::from_pkcs8_der(block.into_contents()))
     }
 
     /// The key as a `PRIVATE KEY` PEM block.
     pub fn to_pem(&self) -> Zeroizing<String> {
-        Zeroizing::new(pem::encode(&pem::Pem::new("PRIVATE KEY", self.pkcs8.to_vec())))
+        Zeroizing::new(pem::encode(&pem::Pem::new(
+            "PRIVATE KEY",
+            self.pkcs8.to_vec(),
+        )))
     }
 
     /// The PKCS#8 DER bytes.
@@ -94,9 +102,10 @@ pub struct KeyAndCertificate {
 /// Makes a comune's self-signed CA, valid from `now` for [`CA_VALIDITY`].
 pub fn generate_ca(comune: &Comune, now: OffsetDateTime) -> Result<KeyAndCertificate, KeyError> {
     let mut params = base_params(comune, now, CA_VALIDITY)?;
-    params
-        .distinguished_name
-        .push(DnType::CommonName, format!("Sigillo CA del Comune di {}", comune.name));
+    params.distinguished_name.push(
+        DnType::CommonName,
+        format!("Sigillo CA del Comune di {}", comune.name),
+    );
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(rcgen_error)?;
@@ -125,8 +134,10 @@ pub fn generate_signer(
         format!("Sigillo elettronico del Comune di {}", comune.name),
     );
     params.is_ca = IsCa::ExplicitNoCa;
-    params.key_usages =
-        vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment];
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::ContentCommitment,
+    ];
     params.use_authority_key_identifier_extension = true;
     let ca_key = ca.key.to_rcgen()?;
     let issuer = Issuer::from_ca_cert_der(&ca.certificate.der().to_vec().into(), &ca_key)
@@ -147,8 +158,14 @@ fn base_params(
     params.not_after = start + validity;
     let mut name = DistinguishedName::new();
     name.push(DnType::CountryName, "IT");
-    name.push(DnType::OrganizationName, format!("Comune di {}", comune.name));
-    name.push(DnType::OrganizationalUnitName, format!("{ISTAT_OU_PREFIX}{}", comune.code));
+    name.push(
+        DnType::OrganizationName,
+        format!("Comune di {}", comune.name),
+    );
+    name.push(
+        DnType::OrganizationalUnitName,
+        format!("{ISTAT_OU_PREFIX}{}", comune.code),
+    );
     params.distinguished_name = name;
     params.serial_number = Some(random_serial()?);
     Ok(params)

@@ -45,7 +45,9 @@ pub struct ComuneCertificates {
 impl KeyStore {
     /// The key store under `data_dir` (in its `keys` folder).
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("keys") }
+        Self {
+            root: data_dir.join("keys"),
+        }
     }
 
     /// Where a comune's keys live.
@@ -77,7 +79,11 @@ impl KeyStore {
         let ca = generate_ca(comune, now)?;
         let signer = generate_signer(comune, &ca, now)?;
         fs::create_dir_all(dir.join("signers")).map_err(|e| io_error(&dir, e))?;
-        write_file(&dir.join("ca.crt.pem"), ca.certificate.to_pem().as_bytes(), false)?;
+        write_file(
+            &dir.join("ca.crt.pem"),
+            ca.certificate.to_pem().as_bytes(),
+            false,
+        )?;
         write_file(&dir.join("ca.key.pem"), ca.key.to_pem().as_bytes(), true)?;
         self.install_signer(comune.code, &signer)?;
         self.certificates(comune.code)
@@ -86,7 +92,11 @@ impl KeyStore {
     /// Makes a new signer for the comune, signed by its CA, and puts it in
     /// use. The old signer certificates stay, so what they sealed still
     /// verifies; the old signer's private key is deleted.
-    pub fn rotate(&self, comune: &Comune, now: OffsetDateTime) -> Result<CertificateInfo, KeyError> {
+    pub fn rotate(
+        &self,
+        comune: &Comune,
+        now: OffsetDateTime,
+    ) -> Result<CertificateInfo, KeyError> {
         let before = self.certificates(comune.code)?;
         let dir = self.comune_dir(comune.code);
         let ca = KeyAndCertificate {
@@ -106,8 +116,9 @@ impl KeyStore {
     pub fn signer(&self, code: ComuneCode) -> Result<KeySigner, KeyError> {
         let current = self.current(code)?;
         let dir = self.comune_dir(code);
-        let certificate =
-            CertificateInfo::from_pem(&read_text(&dir.join(format!("signers/{current}.crt.pem")))?)?;
+        let certificate = CertificateInfo::from_pem(&read_text(
+            &dir.join(format!("signers/{current}.crt.pem")),
+        )?)?;
         let key = PrivateKey::from_pem(&read_text(&self.signer_key_path(code, current))?)?;
         KeySigner::new(&certificate, &key)
     }
@@ -128,7 +139,11 @@ impl KeyStore {
             }
         }
         signers.sort_by_key(|certificate| certificate.not_before());
-        Ok(ComuneCertificates { ca, signers, current: self.current(code)? })
+        Ok(ComuneCertificates {
+            ca,
+            signers,
+            current: self.current(code)?,
+        })
     }
 
     /// The comuni that have keys here.
@@ -139,7 +154,11 @@ impl KeyStore {
         let mut codes = Vec::new();
         for entry in fs::read_dir(&self.root).map_err(|e| io_error(&self.root, e))? {
             let entry = entry.map_err(|e| io_error(&self.root, e))?;
-            if let Some(code) = entry.file_name().to_str().and_then(|n| ComuneCode::parse(n).ok()) {
+            if let Some(code) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| ComuneCode::parse(n).ok())
+            {
                 codes.push(code);
             }
         }
@@ -169,7 +188,11 @@ impl KeyStore {
             signer.certificate.to_pem().as_bytes(),
             false,
         )?;
-        write_file(&self.signer_key_path(code, kid), signer.key.to_pem().as_bytes(), true)?;
+        write_file(
+            &self.signer_key_path(code, kid),
+            signer.key.to_pem().as_bytes(),
+            true,
+        )?;
         write_file(&dir.join("current"), format!("{kid}\n").as_bytes(), false)
     }
 
@@ -180,7 +203,7 @@ impl KeyStore {
     fn current(&self, code: ComuneCode) -> Result<Kid, KeyError> {
         let path = self.comune_dir(code).join("current");
         let text = read_text(&path)?;
-        parse_kid(text.trim()).ok_or_else(|| KeyError::Corrupt(path))
+        parse_kid(text.trim()).ok_or(KeyError::Corrupt(path))
     }
 }
 
@@ -213,12 +236,18 @@ fn write_file(path: &Path, contents: &[u8], private: bool) -> Result<(), KeyErro
     }
     #[cfg(not(unix))]
     let _ = private;
-    let mut file = options.open(&temporary).map_err(|e| io_error(&temporary, e))?;
-    file.write_all(contents).map_err(|e| io_error(&temporary, e))?;
+    let mut file = options
+        .open(&temporary)
+        .map_err(|e| io_error(&temporary, e))?;
+    file.write_all(contents)
+        .map_err(|e| io_error(&temporary, e))?;
     file.sync_all().map_err(|e| io_error(&temporary, e))?;
     fs::rename(&temporary, path).map_err(|e| io_error(path, e))
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> KeyError {
-    KeyError::Io { path: path.to_path_buf(), message: source.to_string() }
+    KeyError::Io {
+        path: path.to_path_buf(),
+        message: source.to_string(),
+    }
 }

@@ -33,7 +33,9 @@ impl TrustStore {
             return Err(KeyError::BadCertificate("not a CA certificate".into()));
         }
         if !is_signed_by(certificate.der(), certificate.der()) {
-            return Err(KeyError::BadCertificate("the CA certificate is not self-signed".into()));
+            return Err(KeyError::BadCertificate(
+                "the CA certificate is not self-signed".into(),
+            ));
         }
         if !self.cas.iter().any(|ca| ca.der() == certificate.der()) {
             self.cas.push(certificate);
@@ -46,7 +48,9 @@ impl TrustStore {
     /// that CA's validity.
     pub fn add_signer(&mut self, certificate: CertificateInfo) -> Result<(), KeyError> {
         if certificate.is_ca() || !certificate.can_seal() {
-            return Err(KeyError::BadCertificate("not a seal-signer certificate".into()));
+            return Err(KeyError::BadCertificate(
+                "not a seal-signer certificate".into(),
+            ));
         }
         let ca = self
             .cas
@@ -54,12 +58,21 @@ impl TrustStore {
             .find(|ca| is_signed_by(certificate.der(), ca.der()))
             .ok_or(KeyError::UntrustedIssuer(certificate.kid()))?;
         if ca.comune() != certificate.comune() {
-            return Err(KeyError::WrongComune { expected: ca.comune(), found: certificate.comune() });
+            return Err(KeyError::WrongComune {
+                expected: ca.comune(),
+                found: certificate.comune(),
+            });
         }
         if certificate.not_before() < ca.not_before() || certificate.not_after() > ca.not_after() {
-            return Err(KeyError::BadCertificate("valid outside its CA's validity".into()));
+            return Err(KeyError::BadCertificate(
+                "valid outside its CA's validity".into(),
+            ));
         }
-        if self.signers.iter().any(|entry| entry.certificate.kid() == certificate.kid()) {
+        if self
+            .signers
+            .iter()
+            .any(|entry| entry.certificate.kid() == certificate.kid())
+        {
             return Ok(());
         }
         let key = Es256PublicKey::from_sec1(certificate.public_key())?;
@@ -84,19 +97,21 @@ impl TrustStore {
 
     /// Whether the signer `kid` was valid at `time`.
     pub fn was_valid_at(&self, kid: &Kid, time: OffsetDateTime) -> bool {
-        self.certificate(kid).is_some_and(|certificate| certificate.is_valid_at(time))
+        self.certificate(kid)
+            .is_some_and(|certificate| certificate.is_valid_at(time))
     }
 }
 
 impl TrustList for TrustStore {
     fn signer(&self, kid: &Kid) -> Option<TrustedSigner<'_>> {
-        self.signers.iter().find(|entry| entry.certificate.kid() == *kid).map(|entry| {
-            TrustedSigner {
+        self.signers
+            .iter()
+            .find(|entry| entry.certificate.kid() == *kid)
+            .map(|entry| TrustedSigner {
                 comune: entry.certificate.comune(),
                 not_before: entry.certificate.not_before(),
                 not_after: entry.certificate.not_after(),
                 key: &entry.key,
-            }
-        })
+            })
     }
 }

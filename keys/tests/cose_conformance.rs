@@ -22,19 +22,31 @@ struct Example {
 impl Example {
     fn load(relative: &str) -> Self {
         let path = examples_dir().join(relative);
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        Self { name: relative.to_owned(), json: serde_json::from_str(&text).expect("JSON") }
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        Self {
+            name: relative.to_owned(),
+            json: serde_json::from_str(&text).expect("JSON"),
+        }
     }
 
     fn all_in(folder: &str) -> Vec<Self> {
         let mut names: Vec<String> = std::fs::read_dir(examples_dir().join(folder))
             .expect("examples folder")
-            .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .filter(|name| name.ends_with(".json"))
             .collect();
         names.sort();
-        names.iter().map(|name| Self::load(&format!("{folder}/{name}"))).collect()
+        names
+            .iter()
+            .map(|name| Self::load(&format!("{folder}/{name}")))
+            .collect()
     }
 
     fn cbor(&self) -> Vec<u8> {
@@ -42,7 +54,9 @@ impl Example {
     }
 
     fn to_be_signed(&self) -> Vec<u8> {
-        let hex = self.json["intermediates"]["ToBeSign_hex"].as_str().expect("ToBeSign_hex");
+        let hex = self.json["intermediates"]["ToBeSign_hex"]
+            .as_str()
+            .expect("ToBeSign_hex");
         hex::decode(hex).expect("hex")
     }
 
@@ -78,13 +92,20 @@ fn passing_es256_examples() -> Vec<Example> {
     let mut examples = Example::all_in("sign1-tests");
     examples.extend(Example::all_in("ecdsa-examples"));
     examples.push(Example::load("CWT/A_3.json"));
-    examples.into_iter().filter(|e| e.is_es256() && !e.must_fail()).collect()
+    examples
+        .into_iter()
+        .filter(|e| e.is_es256() && !e.must_fail())
+        .collect()
 }
 
 #[test]
 fn every_es256_passing_example_verifies() {
     let examples = passing_es256_examples();
-    assert!(examples.len() >= 5, "expected the pass examples, found {}", examples.len());
+    assert!(
+        examples.len() >= 5,
+        "expected the pass examples, found {}",
+        examples.len()
+    );
     for example in examples {
         let message = Sign1::decode(&example.cbor()).expect(&example.name);
         message
@@ -111,9 +132,15 @@ fn our_sig_structure_matches_to_be_sign_hex_byte_for_byte() {
 
 #[test]
 fn every_failing_example_is_refused() {
-    let examples: Vec<Example> =
-        Example::all_in("sign1-tests").into_iter().filter(Example::must_fail).collect();
-    assert!(examples.len() >= 6, "expected the fail examples, found {}", examples.len());
+    let examples: Vec<Example> = Example::all_in("sign1-tests")
+        .into_iter()
+        .filter(Example::must_fail)
+        .collect();
+    assert!(
+        examples.len() >= 6,
+        "expected the fail examples, found {}",
+        examples.len()
+    );
     for example in examples {
         let outcome = Sign1::decode(&example.cbor())
             .and_then(|message| message.verify_es256(&example.external_aad(), &example.key()));
@@ -137,6 +164,10 @@ fn passing_examples_are_not_seals_without_a_kid_of_eight_bytes() {
     // The examples are valid COSE but not valid seals: kid "11" is two bytes
     // and sits in the unprotected header. The seal policy must say so.
     for example in passing_es256_examples() {
-        assert!(seal::ParsedSeal::parse(&example.cbor()).is_err(), "{}", example.name);
+        assert!(
+            seal::ParsedSeal::parse(&example.cbor()).is_err(),
+            "{}",
+            example.name
+        );
     }
 }

@@ -40,9 +40,15 @@ fn private_key_files_are_readable_by_their_owner_only() {
     let comune = demo_comune();
     let certificates = store.init(&comune, KEYS_MADE, false).expect("init");
     let dir = store.comune_dir(comune.code);
-    for key in [dir.join("ca.key.pem"), dir.join(format!("signers/{}.key.pem", certificates.current))]
-    {
-        let mode = std::fs::metadata(&key).expect("key file").permissions().mode() & 0o777;
+    for key in [
+        dir.join("ca.key.pem"),
+        dir.join(format!("signers/{}.key.pem", certificates.current)),
+    ] {
+        let mode = std::fs::metadata(&key)
+            .expect("key file")
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600, "{}", key.display());
     }
 }
@@ -52,8 +58,14 @@ fn init_refuses_to_overwrite_keys_unless_forced() {
     let (_dir, store) = store();
     let comune = demo_comune();
     let first = store.init(&comune, KEYS_MADE, false).expect("init");
-    assert!(matches!(store.init(&comune, KEYS_MADE, false), Err(KeyError::AlreadyExists(_))));
-    assert_eq!(store.certificates(comune.code).expect("kept").current, first.current);
+    assert!(matches!(
+        store.init(&comune, KEYS_MADE, false),
+        Err(KeyError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        store.certificates(comune.code).expect("kept").current,
+        first.current
+    );
     let replaced = store.init(&comune, KEYS_MADE, true).expect("forced");
     assert_ne!(replaced.current, first.current);
 }
@@ -63,14 +75,21 @@ fn rotation_keeps_old_seals_verifiable_and_seals_new_ones_with_the_new_key() {
     let (_dir, store) = store();
     let comune = demo_comune();
     let before = store.init(&comune, KEYS_MADE, false).expect("init");
-    let old_seal = Seal::sign(&samples::residenza(), &store.signer(comune.code).expect("signer"))
-        .expect("signs");
+    let old_seal = Seal::sign(
+        &samples::residenza(),
+        &store.signer(comune.code).expect("signer"),
+    )
+    .expect("signs");
 
-    let rotated = store.rotate(&comune, KEYS_MADE + Duration::days(30)).expect("rotates");
+    let rotated = store
+        .rotate(&comune, KEYS_MADE + Duration::days(30))
+        .expect("rotates");
     let after = store.certificates(comune.code).expect("certificates");
     assert_eq!(after.current, rotated.kid());
     assert_eq!(after.signers.len(), 2);
-    let old_key = store.comune_dir(comune.code).join(format!("signers/{}.key.pem", before.current));
+    let old_key = store
+        .comune_dir(comune.code)
+        .join(format!("signers/{}.key.pem", before.current));
     assert!(!old_key.exists(), "the old signer's private key is deleted");
 
     let mut new_claims = samples::residenza();
@@ -80,8 +99,18 @@ fn rotation_keeps_old_seals_verifiable_and_seals_new_ones_with_the_new_key() {
         Seal::sign(&new_claims, &store.signer(comune.code).expect("new signer")).expect("signs");
     let trust = store.trust_store().expect("trust list");
     let now = KEYS_MADE + Duration::days(90);
-    assert_eq!(seal::verify(old_seal.as_bytes(), &trust, now).expect("old").kid(), before.current);
-    assert_eq!(seal::verify(new_seal.as_bytes(), &trust, now).expect("new").kid(), rotated.kid());
+    assert_eq!(
+        seal::verify(old_seal.as_bytes(), &trust, now)
+            .expect("old")
+            .kid(),
+        before.current
+    );
+    assert_eq!(
+        seal::verify(new_seal.as_bytes(), &trust, now)
+            .expect("new")
+            .kid(),
+        rotated.kid()
+    );
 }
 
 #[test]
@@ -93,7 +122,10 @@ fn a_signer_not_signed_by_a_trusted_ca_is_not_trusted() {
         Err(KeyError::UntrustedIssuer(_))
     ));
     let mut empty = TrustStore::new();
-    assert!(empty.add_ca(signer.certificate).is_err(), "a signer is no CA");
+    assert!(
+        empty.add_ca(signer.certificate).is_err(),
+        "a signer is no CA"
+    );
 }
 
 #[test]
@@ -110,10 +142,20 @@ fn a_private_key_must_belong_to_its_certificate() {
 fn debug_output_of_keys_shows_no_key_material() {
     let (signer, key_signer, _) = keys_for(&demo_comune(), KEYS_MADE);
     let pem = signer.key.to_pem();
-    let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
-    for shown in [format!("{:?}", signer.key), format!("{key_signer:?}"), format!("{signer:?}")] {
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
+    for shown in [
+        format!("{:?}", signer.key),
+        format!("{key_signer:?}"),
+        format!("{signer:?}"),
+    ] {
         assert!(!shown.contains(&body[..24]), "{shown}");
-        assert!(!shown.contains(&hex::encode(signer.key.pkcs8_der())[..24]), "{shown}");
+        assert!(
+            !shown.contains(&hex::encode(signer.key.pkcs8_der())[..24]),
+            "{shown}"
+        );
     }
 }
 

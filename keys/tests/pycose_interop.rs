@@ -47,7 +47,11 @@ fn fixture() -> Fixture {
 }
 
 fn pycose(args: &[&Path]) -> std::process::Output {
-    let output = Command::new("python3").arg(script()).args(args).output().expect("python3 runs");
+    let output = Command::new("python3")
+        .arg(script())
+        .args(args)
+        .output()
+        .expect("python3 runs");
     if !output.stderr.is_empty() {
         eprintln!("pycose: {}", String::from_utf8_lossy(&output.stderr));
     }
@@ -66,7 +70,11 @@ fn pycose_verifies_our_seals_and_refuses_a_tampered_one() {
         let seal_path = f.work.join("seal.cbor");
         std::fs::write(&seal_path, seal.as_bytes()).expect("write");
         let output = pycose(&[Path::new("verify"), &f.cert, &seal_path]);
-        assert!(output.status.success(), "pycose refused seal {}", claims.number);
+        assert!(
+            output.status.success(),
+            "pycose refused seal {}",
+            claims.number
+        );
         let payload = hex::decode(String::from_utf8_lossy(&output.stdout).trim()).expect("hex");
         assert_eq!(Claims::from_cbor(&payload).expect("claims"), claims);
 
@@ -75,7 +83,11 @@ fn pycose_verifies_our_seals_and_refuses_a_tampered_one() {
         tampered[last] ^= 0x01;
         std::fs::write(&seal_path, &tampered).expect("write");
         let output = pycose(&[Path::new("verify"), &f.cert, &seal_path]);
-        assert_eq!(output.status.code(), Some(1), "pycose accepted a tampered seal");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "pycose accepted a tampered seal"
+        );
     }
 }
 

@@ -41,8 +41,16 @@ fn a_residenza_seal_fits_in_300_bytes_and_a_family_of_six_in_600() {
         famiglia.as_bytes().len(),
         famiglia.to_digits().len()
     );
-    assert!(residenza.as_bytes().len() <= 300, "{}", residenza.as_bytes().len());
-    assert!(famiglia.as_bytes().len() <= 600, "{}", famiglia.as_bytes().len());
+    assert!(
+        residenza.as_bytes().len() <= 300,
+        "{}",
+        residenza.as_bytes().len()
+    );
+    assert!(
+        famiglia.as_bytes().len() <= 600,
+        "{}",
+        famiglia.as_bytes().len()
+    );
 }
 
 #[test]
@@ -72,17 +80,26 @@ fn a_seal_dated_before_its_signer_existed_fails_at_the_claims_step() {
     let (_, signer, trust) = keys_for(&demo_comune(), claims.issued_at + Duration::days(1));
     let seal = Seal::sign(&claims, &signer).expect("signs");
     let error = seal::verify(seal.as_bytes(), &trust, sample_now()).expect_err("refused");
-    assert!(matches!(error, SealError::SignerNotValidAtIssuance { .. }), "{error:?}");
+    assert!(
+        matches!(error, SealError::SignerNotValidAtIssuance { .. }),
+        "{error:?}"
+    );
     assert_eq!(error.step(), Step::Claims);
 }
 
 #[test]
 fn a_comune_cannot_seal_in_another_comunes_name() {
-    let other = Comune { code: ComuneCode::parse("058091").expect("code"), name: "Roma".into() };
+    let other = Comune {
+        code: ComuneCode::parse("058091").expect("code"),
+        name: "Roma".into(),
+    };
     let (_, signer, trust) = keys_for(&other, KEYS_MADE);
     let seal = Seal::sign(&samples::residenza(), &signer).expect("signs");
     let error = seal::verify(seal.as_bytes(), &trust, sample_now()).expect_err("refused");
-    assert!(matches!(error, SealError::IssuerMismatch { .. }), "{error:?}");
+    assert!(
+        matches!(error, SealError::IssuerMismatch { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]

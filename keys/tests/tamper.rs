@@ -10,7 +10,11 @@ use seal::{Seal, samples};
 fn every_single_bit_flip_of_the_cose_bytes_is_refused() {
     let (_, signer, trust) = keys_for(&demo_comune(), KEYS_MADE);
     let mut checked = 0;
-    for claims in [samples::residenza(), samples::famiglia(6), samples::nascita()] {
+    for claims in [
+        samples::residenza(),
+        samples::famiglia(6),
+        samples::nascita(),
+    ] {
         let seal = Seal::sign(&claims, &signer).expect("signs");
         assert!(seal::verify(seal.as_bytes(), &trust, sample_now()).is_ok());
         for index in 0..seal.as_bytes().len() {
@@ -18,7 +22,10 @@ fn every_single_bit_flip_of_the_cose_bytes_is_refused() {
                 let mut bytes = seal.as_bytes().to_vec();
                 bytes[index] ^= 1 << bit;
                 let outcome = seal::verify(&bytes, &trust, sample_now());
-                assert!(outcome.is_err(), "flip of bit {bit} of byte {index} was accepted");
+                assert!(
+                    outcome.is_err(),
+                    "flip of bit {bit} of byte {index} was accepted"
+                );
                 checked += 1;
             }
         }
@@ -42,7 +49,10 @@ fn every_one_digit_change_of_the_text_form_is_refused() {
                 changed[index] = replacement;
                 let changed = String::from_utf8(changed).expect("ASCII");
                 let outcome = seal::verify_text(&changed, &trust, sample_now());
-                assert!(outcome.is_err(), "digit {index} changed to {replacement} was accepted");
+                assert!(
+                    outcome.is_err(),
+                    "digit {index} changed to {replacement} was accepted"
+                );
                 checked += 1;
             }
         }

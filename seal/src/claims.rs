@@ -212,7 +212,10 @@ impl CertificateKind {
                     | K::StatoFamigliaParentela
             ),
             Facts::Union { .. } => {
-                matches!(self, K::Matrimonio | K::UnioneCivile | K::ContrattoConvivenza)
+                matches!(
+                    self,
+                    K::Matrimonio | K::UnioneCivile | K::ContrattoConvivenza
+                )
             }
             Facts::Combined(parts) => {
                 self == K::Contestuale
@@ -360,9 +363,14 @@ impl Clause {
     }
 
     fn from_code(code: u64) -> Option<Self> {
-        [Self::Standard, Self::Estero, Self::Immigrazione, Self::Giudiziario]
-            .into_iter()
-            .find(|clause| u64::from(clause.code()) == code)
+        [
+            Self::Standard,
+            Self::Estero,
+            Self::Immigrazione,
+            Self::Giudiziario,
+        ]
+        .into_iter()
+        .find(|clause| u64::from(clause.code()) == code)
     }
 }
 
@@ -451,7 +459,10 @@ impl Claims {
             map.push((int(key::EXP), seconds(expiry)));
         }
         map.extend([
-            (int(key::CTI), Value::Bytes(self.number.to_string().into_bytes())),
+            (
+                int(key::CTI),
+                Value::Bytes(self.number.to_string().into_bytes()),
+            ),
             (int(key::KIND), uint(self.kind.code().into())),
             (int(key::HOLDER), encode_holder(&self.holder)?),
             (int(key::FACTS), encode_facts(&self.facts)?),
@@ -462,7 +473,10 @@ impl Claims {
                 BolloRef::Iuv(text) => (1, text),
                 BolloRef::Iubd(text) => (2, text),
             };
-            map.push((int(key::BOLLO), Value::Array(vec![uint(tag), text_field("bollo", text)?])));
+            map.push((
+                int(key::BOLLO),
+                Value::Array(vec![uint(tag), text_field("bollo", text)?]),
+            ));
         }
         map.push((int(key::STATUS), uint(self.status_index.into())));
         if self.demo {
@@ -596,7 +610,10 @@ const EPOCH_JULIAN_DAY: i32 = 2_440_588;
 
 fn text_field(field: &'static str, text: &str) -> Result<Value, ClaimsError> {
     if text.len() > MAX_FIELD_LEN {
-        return Err(ClaimsError::TooLong { field, max: MAX_FIELD_LEN });
+        return Err(ClaimsError::TooLong {
+            field,
+            max: MAX_FIELD_LEN,
+        });
     }
     Ok(Value::Text(text.to_owned()))
 }
@@ -619,10 +636,16 @@ fn encode_facts(facts: &Facts) -> Result<Value, ClaimsError> {
             vec![uint(shape::RESIDENCE), text_field("address", address)?]
         }
         Facts::Citizenship { citizenship } => {
-            vec![uint(shape::CITIZENSHIP), text_field("citizenship", citizenship)?]
+            vec![
+                uint(shape::CITIZENSHIP),
+                text_field("citizenship", citizenship)?,
+            ]
         }
         Facts::CivilStatus { status } => {
-            vec![uint(shape::CIVIL_STATUS), text_field("civil_status", status)?]
+            vec![
+                uint(shape::CIVIL_STATUS),
+                text_field("civil_status", status)?,
+            ]
         }
         Facts::Family { address, members } => {
             let members = members
@@ -640,9 +663,17 @@ fn encode_facts(facts: &Facts) -> Result<Value, ClaimsError> {
                     Ok(Value::Array(fields))
                 })
                 .collect::<Result<_, ClaimsError>>()?;
-            vec![uint(shape::FAMILY), text_field("address", address)?, Value::Array(members)]
+            vec![
+                uint(shape::FAMILY),
+                text_field("address", address)?,
+                Value::Array(members),
+            ]
         }
-        Facts::Union { partner, date, place } => vec![
+        Facts::Union {
+            partner,
+            date,
+            place,
+        } => vec![
             uint(shape::UNION),
             text_field("partner", partner)?,
             days_since_epoch(*date),
@@ -652,7 +683,10 @@ fn encode_facts(facts: &Facts) -> Result<Value, ClaimsError> {
             let parts = parts
                 .iter()
                 .map(|(kind, facts)| {
-                    Ok(Value::Array(vec![uint(kind.code().into()), encode_facts(facts)?]))
+                    Ok(Value::Array(vec![
+                        uint(kind.code().into()),
+                        encode_facts(facts)?,
+                    ]))
                 })
                 .collect::<Result<_, ClaimsError>>()?;
             vec![uint(shape::COMBINED), Value::Array(parts)]
@@ -665,12 +699,17 @@ fn encode_usage(usage: &Usage) -> Result<Value, ClaimsError> {
     let mut fields = match &usage.stamp {
         Stamp::Bollo => vec![uint(0)],
         Stamp::Exempt { code: 0, .. } => {
-            return Err(ClaimsError::Malformed("exemption id 0 is reserved for bollo".into()));
+            return Err(ClaimsError::Malformed(
+                "exemption id 0 is reserved for bollo".into(),
+            ));
         }
         Stamp::Exempt { code, .. } => vec![uint((*code).into())],
     };
     fields.push(uint(usage.clause.code().into()));
-    if let Stamp::Exempt { note: Some(note), .. } = &usage.stamp {
+    if let Stamp::Exempt {
+        note: Some(note), ..
+    } = &usage.stamp
+    {
         fields.push(text_field("note", note)?);
     }
     Ok(Value::Array(fields))
@@ -707,7 +746,9 @@ fn as_text(value: Value) -> Result<String, ClaimsError> {
 fn as_array(value: Value, min: usize, max: usize) -> Result<Vec<Value>, ClaimsError> {
     match value {
         Value::Array(items) if (min..=max).contains(&items.len()) => Ok(items),
-        _ => Err(malformed(&format!("expected an array of {min} to {max} items"))),
+        _ => Err(malformed(&format!(
+            "expected an array of {min} to {max} items"
+        ))),
     }
 }
 
@@ -734,7 +775,13 @@ fn decode_holder(value: Value) -> Result<Holder, ClaimsError> {
     let birth_place = as_text(next())?;
     let fiscal_code = CodiceFiscale::parse(&as_text(next())?)
         .map_err(|_| malformed("holder's fiscal code is not valid"))?;
-    Ok(Holder { surname, given_names, birth_date, birth_place, fiscal_code })
+    Ok(Holder {
+        surname,
+        given_names,
+        birth_date,
+        birth_place,
+        fiscal_code,
+    })
 }
 
 /// Contestuale parts cannot nest; one level below the top is the most.
@@ -742,7 +789,9 @@ const MAX_FACTS_DEPTH: usize = 1;
 
 fn decode_facts(value: Value, depth: usize) -> Result<Facts, ClaimsError> {
     if let Value::Bytes(bytes) = value {
-        let digest = bytes.try_into().map_err(|_| malformed("facts digest is not 32 bytes"))?;
+        let digest = bytes
+            .try_into()
+            .map_err(|_| malformed("facts digest is not 32 bytes"))?;
         return Ok(Facts::Digest(digest));
     }
     let items = as_array(value, 1, 4)?;
@@ -751,9 +800,15 @@ fn decode_facts(value: Value, depth: usize) -> Result<Facts, ClaimsError> {
     let mut next = || rest.next().unwrap_or(Value::Null);
     let facts = match shape_code {
         shape::HOLDER => Facts::Holder,
-        shape::RESIDENCE => Facts::Residence { address: as_text(next())? },
-        shape::CITIZENSHIP => Facts::Citizenship { citizenship: as_text(next())? },
-        shape::CIVIL_STATUS => Facts::CivilStatus { status: as_text(next())? },
+        shape::RESIDENCE => Facts::Residence {
+            address: as_text(next())?,
+        },
+        shape::CITIZENSHIP => Facts::Citizenship {
+            citizenship: as_text(next())?,
+        },
+        shape::CIVIL_STATUS => Facts::CivilStatus {
+            status: as_text(next())?,
+        },
         shape::FAMILY => {
             let address = as_text(next())?;
             let members = as_array(next(), 1, 64)?
@@ -766,7 +821,11 @@ fn decode_facts(value: Value, depth: usize) -> Result<Facts, ClaimsError> {
             let partner = as_text(next())?;
             let date = decode_date(&next())?;
             let place = as_text(next())?;
-            Facts::Union { partner, date, place }
+            Facts::Union {
+                partner,
+                date,
+                place,
+            }
         }
         shape::COMBINED if depth < MAX_FACTS_DEPTH => {
             let parts = as_array(next(), 1, 16)?
@@ -801,13 +860,20 @@ fn decode_member(value: Value) -> Result<FamilyMember, ClaimsError> {
     let relationship = u16::try_from(as_uint(&next().unwrap_or(Value::Null))?)
         .map_err(|_| malformed("relationship code out of range"))?;
     let civil_status = next().map(as_text).transpose()?;
-    Ok(FamilyMember { surname, given_names, birth_date, relationship, civil_status })
+    Ok(FamilyMember {
+        surname,
+        given_names,
+        birth_date,
+        relationship,
+        civil_status,
+    })
 }
 
 fn decode_usage(value: Value) -> Result<Usage, ClaimsError> {
     let items = as_array(value, 2, 3)?;
     let stamp_code = as_uint(&items[0])?;
-    let clause = Clause::from_code(as_uint(&items[1])?).ok_or_else(|| malformed("unknown clause"))?;
+    let clause =
+        Clause::from_code(as_uint(&items[1])?).ok_or_else(|| malformed("unknown clause"))?;
     let note = items.into_iter().nth(2).map(as_text).transpose()?;
     let stamp = match (stamp_code, note) {
         (0, None) => Stamp::Bollo,
@@ -838,7 +904,11 @@ mod tests {
 
     #[test]
     fn claims_of_every_sample_round_trip_through_cbor() {
-        for claims in [testdata::residenza(), testdata::famiglia(6), testdata::contestuale()] {
+        for claims in [
+            testdata::residenza(),
+            testdata::famiglia(6),
+            testdata::contestuale(),
+        ] {
             let bytes = claims.to_cbor().expect("encodes");
             assert_eq!(Claims::from_cbor(&bytes), Ok(claims));
         }
@@ -863,7 +933,9 @@ mod tests {
         map.push((int(-20), Value::Bool(true)));
         let mut bytes = Vec::new();
         ciborium::into_writer(&Value::Map(map), &mut bytes).expect("encodes");
-        assert!(matches!(Claims::from_cbor(&bytes), Err(ClaimsError::Malformed(m)) if m.contains("unknown claim")));
+        assert!(
+            matches!(Claims::from_cbor(&bytes), Err(ClaimsError::Malformed(m)) if m.contains("unknown claim"))
+        );
     }
 
     #[test]

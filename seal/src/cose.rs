@@ -6,8 +6,8 @@
 
 use coset::cbor::value::Value;
 use coset::{
-    AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder,
-    RegisteredLabelWithPrivate, TaggedCborSerializable, iana,
+    AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
+    TaggedCborSerializable, iana,
 };
 
 use crate::{Kid, SealError, SignerError};
@@ -74,7 +74,12 @@ impl Sign1 {
     /// The signature algorithm: from the protected header, or else from the
     /// unprotected one (RFC 9052 allows either).
     pub fn algorithm(&self) -> Option<&coset::Algorithm> {
-        self.inner.protected.header.alg.as_ref().or(self.inner.unprotected.alg.as_ref())
+        self.inner
+            .protected
+            .header
+            .alg
+            .as_ref()
+            .or(self.inner.unprotected.alg.as_ref())
     }
 
     /// The Sig_structure that the signature covers (RFC 9052 §4.4), with the
@@ -125,11 +130,15 @@ pub fn sign_es256(payload: Vec<u8>, signer: &dyn SealSigner) -> Result<Vec<u8>, 
         .protected(protected)
         .payload(payload)
         .try_create_signature(b"", |to_be_signed| {
-            signer.sign_es256(to_be_signed).map(|signature| signature.to_vec())
+            signer
+                .sign_es256(to_be_signed)
+                .map(|signature| signature.to_vec())
         })
         .map_err(SealError::Signer)?
         .build();
-    message.to_tagged_vec().map_err(|e| SealError::MalformedCbor(e.to_string()))
+    message
+        .to_tagged_vec()
+        .map_err(|e| SealError::MalformedCbor(e.to_string()))
 }
 
 pub(crate) fn require_es256(alg: Option<&coset::Algorithm>) -> Result<(), SealError> {

@@ -180,7 +180,9 @@ impl Seal {
     /// Times are written to the second.
     pub fn sign(claims: &Claims, signer: &dyn SealSigner) -> Result<Self, SealError> {
         let payload = claims.to_cbor().map_err(SealError::MalformedClaims)?;
-        Ok(Self { bytes: cose::sign_es256(payload, signer)? })
+        Ok(Self {
+            bytes: cose::sign_es256(payload, signer)?,
+        })
     }
 
     /// The COSE bytes.
@@ -226,10 +228,14 @@ impl ParsedSeal {
         let protected = &inner.protected.header;
         cose::require_es256(protected.alg.as_ref())?;
         if !inner.unprotected.is_empty() {
-            return Err(SealError::MalformedHeader("the unprotected header is not empty"));
+            return Err(SealError::MalformedHeader(
+                "the unprotected header is not empty",
+            ));
         }
         if !protected.crit.is_empty() {
-            return Err(SealError::MalformedHeader("critical headers are not supported"));
+            return Err(SealError::MalformedHeader(
+                "critical headers are not supported",
+            ));
         }
         let kid = Kid::from_slice(&protected.key_id)
             .ok_or(SealError::MalformedHeader("kid is missing or not 8 bytes"))?;
@@ -317,14 +323,22 @@ pub fn verify_parsed(
     let kid = parsed.kid;
     let signer = trust.signer(&kid).ok_or(SealError::UnknownKid(kid))?;
     parsed.message.verify_es256(b"", signer.key)?;
-    let payload = parsed.message.inner().payload.as_deref().unwrap_or_default();
+    let payload = parsed
+        .message
+        .inner()
+        .payload
+        .as_deref()
+        .unwrap_or_default();
     let claims = Claims::from_cbor(payload).map_err(SealError::MalformedClaims)?;
     let issued_at = claims.issued_at;
     if issued_at < signer.not_before || issued_at > signer.not_after {
         return Err(SealError::SignerNotValidAtIssuance { kid, issued_at });
     }
     if claims.issuer != signer.comune {
-        return Err(SealError::IssuerMismatch { claimed: claims.issuer, signer: signer.comune });
+        return Err(SealError::IssuerMismatch {
+            claimed: claims.issuer,
+            signer: signer.comune,
+        });
     }
     if issued_at > now + MAX_CLOCK_SKEW {
         return Err(SealError::IssuedInFuture(issued_at));

@@ -52,7 +52,10 @@ pub fn residenza() -> Claims {
         facts: Facts::Residence {
             address: "VIA GIUSEPPE GARIBALDI 112 INT. 4, 00100 BORGO SIGILLO".into(),
         },
-        usage: Usage { stamp: Stamp::Bollo, clause: Clause::Standard },
+        usage: Usage {
+            stamp: Stamp::Bollo,
+            clause: Clause::Standard,
+        },
         bollo: Some(crate::BolloRef::Iuv("01000000000014".into())),
         status_index: 122,
         demo: true,
@@ -63,12 +66,48 @@ pub fn residenza() -> Claims {
 /// (1 to 26), exempt for a foreign pension (id 9).
 pub fn famiglia(members: usize) -> Claims {
     let names = [
-        ("ROSSI", "MARIA CHIARA", date!(1985 - 12 - 10), 1, "RSSMCH85T50H501"),
-        ("BIANCHI", "GIOVANNI BATTISTA", date!(1983 - 04 - 22), 2, "BNCGNN83D22F205"),
-        ("BIANCHI", "FRANCESCO", date!(2012 - 06 - 03), 3, "BNCFNC12H03H501"),
-        ("BIANCHI", "ANNA MARIA", date!(2015 - 01 - 17), 3, "BNCNMR15A57H501"),
-        ("BIANCHI", "LUCA", date!(2019 - 09 - 30), 3, "BNCLCU19P30H501"),
-        ("ROSSI", "ELENA", date!(1958 - 02 - 11), 6, "RSSLNE58B51L219"),
+        (
+            "ROSSI",
+            "MARIA CHIARA",
+            date!(1985 - 12 - 10),
+            1,
+            "RSSMCH85T50H501",
+        ),
+        (
+            "BIANCHI",
+            "GIOVANNI BATTISTA",
+            date!(1983 - 04 - 22),
+            2,
+            "BNCGNN83D22F205",
+        ),
+        (
+            "BIANCHI",
+            "FRANCESCO",
+            date!(2012 - 06 - 03),
+            3,
+            "BNCFNC12H03H501",
+        ),
+        (
+            "BIANCHI",
+            "ANNA MARIA",
+            date!(2015 - 01 - 17),
+            3,
+            "BNCNMR15A57H501",
+        ),
+        (
+            "BIANCHI",
+            "LUCA",
+            date!(2019 - 09 - 30),
+            3,
+            "BNCLCU19P30H501",
+        ),
+        (
+            "ROSSI",
+            "ELENA",
+            date!(1958 - 02 - 11),
+            6,
+            "RSSLNE58B51L219",
+        ),
     ];
     let members = (0..members.clamp(1, 26))
         .map(|index| {
@@ -89,7 +128,13 @@ pub fn famiglia(members: usize) -> Claims {
             address: "VIA GIUSEPPE GARIBALDI 112 INT. 4, 00100 BORGO SIGILLO".into(),
             members,
         },
-        usage: Usage { stamp: Stamp::Exempt { code: 9, note: None }, clause: Clause::Standard },
+        usage: Usage {
+            stamp: Stamp::Exempt {
+                code: 9,
+                note: None,
+            },
+            clause: Clause::Standard,
+        },
         bollo: None,
         status_index: 123,
         ..residenza()
@@ -105,12 +150,22 @@ pub fn contestuale() -> Claims {
         facts: Facts::Combined(vec![
             (
                 CertificateKind::Residenza,
-                Facts::Residence { address: "VIA ROMA 1, 00100 BORGO SIGILLO".into() },
+                Facts::Residence {
+                    address: "VIA ROMA 1, 00100 BORGO SIGILLO".into(),
+                },
             ),
-            (CertificateKind::Cittadinanza, Facts::Citizenship { citizenship: "ITALIANA".into() }),
+            (
+                CertificateKind::Cittadinanza,
+                Facts::Citizenship {
+                    citizenship: "ITALIANA".into(),
+                },
+            ),
             (CertificateKind::EsistenzaInVita, Facts::Holder),
         ]),
-        usage: Usage { stamp: Stamp::Bollo, clause: Clause::Estero },
+        usage: Usage {
+            stamp: Stamp::Bollo,
+            clause: Clause::Estero,
+        },
         status_index: 124,
         ..residenza()
     }
@@ -124,7 +179,10 @@ pub fn nascita() -> Claims {
         expires_at: None,
         facts: Facts::Holder,
         usage: Usage {
-            stamp: Stamp::Exempt { code: 99, note: Some("uso interno dell'ente".into()) },
+            stamp: Stamp::Exempt {
+                code: 99,
+                note: Some("uso interno dell'ente".into()),
+            },
             clause: Clause::Standard,
         },
         bollo: None,

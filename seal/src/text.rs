@@ -95,7 +95,9 @@ fn url_fragment(text: &str) -> Option<&str> {
         && authority
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    let digits = after.strip_prefix("v#").or_else(|| after.strip_prefix("V#"))?;
+    let digits = after
+        .strip_prefix("v#")
+        .or_else(|| after.strip_prefix("V#"))?;
     host_ok.then_some(digits)
 }
 
@@ -120,7 +122,10 @@ mod tests {
         assert_eq!(parse_text(&url), Ok(bytes.clone()));
         assert_eq!(parse_text(&format!("  {url}\r\n")), Ok(bytes.clone()));
         assert_eq!(parse_text(&url.to_uppercase()), Ok(bytes.clone()));
-        assert_eq!(parse_text(&format!("\t{}\n", to_digits(&bytes))), Ok(bytes.clone()));
+        assert_eq!(
+            parse_text(&format!("\t{}\n", to_digits(&bytes))),
+            Ok(bytes.clone())
+        );
         assert_eq!(parse_text("https://127.0.0.1:8080/v#256"), Ok(vec![1, 0]));
     }
 

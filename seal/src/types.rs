@@ -84,13 +84,18 @@ impl CertificateNumber {
 
     /// Parses `AAAA/NNNNNN` (the sequence exactly six digits).
     pub fn parse(text: &str) -> Result<Self, CertificateNumberError> {
-        let (year, sequence) = text.trim().split_once('/').ok_or(CertificateNumberError::Shape)?;
+        let (year, sequence) = text
+            .trim()
+            .split_once('/')
+            .ok_or(CertificateNumberError::Shape)?;
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         if year.len() != 4 || sequence.len() != 6 || !all_digits(year) || !all_digits(sequence) {
             return Err(CertificateNumberError::Shape);
         }
         let year = year.parse().map_err(|_| CertificateNumberError::Shape)?;
-        let sequence = sequence.parse().map_err(|_| CertificateNumberError::Shape)?;
+        let sequence = sequence
+            .parse()
+            .map_err(|_| CertificateNumberError::Shape)?;
         Self::new(year, sequence)
     }
 
@@ -219,7 +224,9 @@ impl CodiceFiscale {
                 byte.is_ascii_uppercase()
             };
             if !ok {
-                return Err(CodiceFiscaleError::Character { position: position + 1 });
+                return Err(CodiceFiscaleError::Character {
+                    position: position + 1,
+                });
             }
         }
         if !CF_MONTHS.contains(&code[8]) {
@@ -231,7 +238,9 @@ impl CodiceFiscale {
         }
         let expected = Self::check_character(&code[..15]);
         if code[15] != expected {
-            return Err(CodiceFiscaleError::CheckCharacter { expected: char::from(expected) });
+            return Err(CodiceFiscaleError::CheckCharacter {
+                expected: char::from(expected),
+            });
         }
         Ok(Self(code))
     }
@@ -316,19 +325,32 @@ mod tests {
         // Position 15 (a digit position) replaced by its omocodia letter: 2 -> N.
         let mut first15 = *b"RSSMRA85T10A56N";
         let check = CodiceFiscale::check_character(&first15);
-        let code: String = first15.iter_mut().map(|b| char::from(*b)).chain([char::from(check)]).collect();
+        let code: String = first15
+            .iter_mut()
+            .map(|b| char::from(*b))
+            .chain([char::from(check)])
+            .collect();
         assert!(CodiceFiscale::parse(&code).is_ok());
     }
 
     #[test]
     fn bad_shapes_of_codice_fiscale_are_rejected() {
-        assert_eq!(CodiceFiscale::parse("RSSMRA85"), Err(CodiceFiscaleError::Length(8)));
+        assert_eq!(
+            CodiceFiscale::parse("RSSMRA85"),
+            Err(CodiceFiscaleError::Length(8))
+        );
         assert_eq!(
             CodiceFiscale::parse("R5SMRA85T10A562S"),
             Err(CodiceFiscaleError::Character { position: 2 })
         );
-        assert_eq!(CodiceFiscale::parse("RSSMRA85Z10A562S"), Err(CodiceFiscaleError::Month));
-        assert_eq!(CodiceFiscale::parse("RSSMRA85T35A562S"), Err(CodiceFiscaleError::Day));
+        assert_eq!(
+            CodiceFiscale::parse("RSSMRA85Z10A562S"),
+            Err(CodiceFiscaleError::Month)
+        );
+        assert_eq!(
+            CodiceFiscale::parse("RSSMRA85T35A562S"),
+            Err(CodiceFiscaleError::Day)
+        );
         assert!(CodiceFiscale::parse("RSSMRÀ85T10A562").is_err());
     }
 

@@ -19,12 +19,17 @@ pub(crate) fn demo_comune() -> Comune {
 
 /// A CA and a signer for `comune`, made at `at`, with the trust list that
 /// holds them.
-pub(crate) fn keys_for(comune: &Comune, at: OffsetDateTime) -> (KeyAndCertificate, KeySigner, TrustStore) {
+pub(crate) fn keys_for(
+    comune: &Comune,
+    at: OffsetDateTime,
+) -> (KeyAndCertificate, KeySigner, TrustStore) {
     let ca = generate_ca(comune, at).expect("CA");
     let signer = generate_signer(comune, &ca, at).expect("signer");
     let mut trust = TrustStore::new();
     trust.add_ca(ca.certificate.clone()).expect("trusted CA");
-    trust.add_signer(signer.certificate.clone()).expect("trusted signer");
+    trust
+        .add_signer(signer.certificate.clone())
+        .expect("trusted signer");
     let key_signer = KeySigner::new(&signer.certificate, &signer.key).expect("key signer");
     (signer, key_signer, trust)
 }
