@@ -15,6 +15,7 @@ use crate::{CertificateInfo, KeyError, PrivateKey};
 /// Signs seals with a private key held in memory (loaded from a key file).
 pub struct KeySigner {
     kid: Kid,
+    chain: Vec<Vec<u8>>,
     fixed: EcdsaKeyPair,
     asn1: EcdsaKeyPair,
     rng: SystemRandom,
@@ -41,10 +42,24 @@ impl KeySigner {
         }
         Ok(Self {
             kid: certificate.kid(),
+            chain: vec![certificate.der().to_vec()],
             fixed,
             asn1,
             rng,
         })
+    }
+
+    /// Adds the issuing CA's certificate to the chain the signer presents
+    /// (in a PDF signature, say), after the signer's own.
+    pub fn with_ca(mut self, ca: &CertificateInfo) -> Self {
+        self.chain.truncate(1);
+        self.chain.push(ca.der().to_vec());
+        self
+    }
+
+    /// The certificates in DER, the signer's first, then its CA's if known.
+    pub fn certificate_chain(&self) -> &[Vec<u8>] {
+        &self.chain
     }
 
     /// Signs `message` with ECDSA P-256 / SHA-256 and returns the signature

@@ -112,7 +112,7 @@ impl KeyStore {
         Ok(signer.certificate)
     }
 
-    /// The comune's current signer, ready to seal.
+    /// The comune's current signer, ready to seal, presenting its CA too.
     pub fn signer(&self, code: ComuneCode) -> Result<KeySigner, KeyError> {
         let current = self.current(code)?;
         let dir = self.comune_dir(code);
@@ -120,7 +120,8 @@ impl KeyStore {
             &dir.join(format!("signers/{current}.crt.pem")),
         )?)?;
         let key = PrivateKey::from_pem(&read_text(&self.signer_key_path(code, current))?)?;
-        KeySigner::new(&certificate, &key)
+        let ca = CertificateInfo::from_pem(&read_text(&dir.join("ca.crt.pem"))?)?;
+        Ok(KeySigner::new(&certificate, &key)?.with_ca(&ca))
     }
 
     /// The comune's certificates: CA, every signer, and which is current.

@@ -27,6 +27,8 @@ fn init_creates_a_ca_and_a_current_signer_that_seals_verifiably() {
 
     let signer = store.signer(comune.code).expect("signer loads");
     assert_eq!(signer.kid(), certificates.current);
+    assert_eq!(signer.certificate_chain().len(), 2, "signer then CA");
+    assert_eq!(signer.certificate_chain()[1], certificates.ca.der());
     let seal = Seal::sign(&samples::residenza(), &signer).expect("signs");
     let trust = store.trust_store().expect("trust list");
     assert!(seal::verify(seal.as_bytes(), &trust, sample_now()).is_ok());
