@@ -1,6 +1,6 @@
 //! The issuing side of Sigillo: the catalogue of certificate kinds, the
 //! comune's registry data, stamp duty and payments, rendering to PDF, PDF
 //! signing and the registry of issued certificates.
-//!
-//! Nothing is here yet: the seal format (`seal`) and keys (`keys`) come
-//! first, and issuance builds on them.
+#![warn(missing_docs)]
+
+pub mod model;

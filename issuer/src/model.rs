@@ -1,0 +1,360 @@
+//! The comune's data as issuance reads it: the comune itself, people and
+//! their registry families, cadastral parcels under the town plan, and the
+//! registry of issued certificates. Every record belongs to one comune.
+
+use seal::{CertificateKind, CertificateNumber, CodiceFiscale, ComuneCode, Kid};
+use time::{Date, OffsetDateTime};
+
+/// A comune served by this deployment, with what issuance needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComuneRecord {
+    /// ISTAT code.
+    pub code: ComuneCode,
+    /// Belfiore (cadastral) code, e.g. `H501`.
+    pub belfiore: String,
+    /// Name, e.g. `Roma` (printed after «Comune di»).
+    pub name: String,
+    /// Province abbreviation, e.g. `RM`.
+    pub province: String,
+    /// The comune's fiscal code as pagoPA creditor (11 digits).
+    pub creditor_fiscal_code: String,
+    /// Host of the verification page printed in the QR code, e.g.
+    /// `certificati.comune.roma.it`.
+    pub verification_host: String,
+    /// How the stamp duty is collected.
+    pub bollo_mode: BolloMode,
+    /// Stamp duty amount in cents (1600 today).
+    pub bollo_cents: i64,
+    /// Diritti di segreteria on a certificate in bollo, in cents (52).
+    pub diritti_bollo_cents: i64,
+    /// Diritti di segreteria on an exempt certificate, in cents (26).
+    pub diritti_esente_cents: i64,
+    /// A demo comune: its certificates carry «DEMO — privo di valore legale».
+    pub demo: bool,
+}
+
+/// How a comune collects the stamp duty (DOMAIN.md §3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BolloMode {
+    /// Bollo virtuale under an authorisation (DPR 642/1972 art. 15).
+    Virtuale {
+        /// Authorisation number.
+        authorization: String,
+        /// Authorisation date.
+        authorized_on: Date,
+    },
+    /// Marca da bollo digitale (@e.bollo).
+    MarcaDigitale,
+}
+
+/// Sex as the registry records it (and the codice fiscale encodes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    /// Maschio.
+    M,
+    /// Femmina.
+    F,
+}
+
+/// Stato civile, as ANPR records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CivilStatus {
+    /// Celibe / nubile.
+    Single,
+    /// Coniugato/a.
+    Married,
+    /// Vedovo/a.
+    Widowed,
+    /// Divorziato/a.
+    Divorced,
+    /// Unito/a civilmente.
+    CivilUnion,
+    /// Stato libero a seguito di scioglimento dell'unione civile.
+    UnionDissolved,
+    /// Stato libero a seguito di decesso della parte dell'unione civile.
+    UnionWidowed,
+}
+
+/// The ANPR certifiability of a person (`tab_Motivi_di_non_certificabilità`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Certifiability {
+    /// 0 — non certificabile.
+    NotCertifiable,
+    /// 1 — certificabilità parziale (solo residenza e stato di famiglia).
+    Partial,
+    /// 2 — certificabilità completa.
+    Full,
+    /// 3 — soggetto non iscrivibile.
+    NotRegistrable,
+    /// 4 — interdetto sottoposto a tutela.
+    Interdicted,
+}
+
+/// How a person stands in this comune's registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    /// Resident (APR).
+    Resident,
+    /// Italian citizen living abroad, registered in the comune's AIRE.
+    Aire(AireRegistration),
+    /// Deleted from the registry (emigrated, untraceable, …) on that date.
+    Cancelled {
+        /// Date of cancellation.
+        on: Date,
+        /// Reason as recorded.
+        reason: String,
+    },
+}
+
+/// An AIRE registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AireRegistration {
+    /// Country of residence, e.g. `FRANCIA`.
+    pub country: String,
+    /// Address abroad as printed.
+    pub address_abroad: String,
+    /// Date of registration in AIRE.
+    pub registered_on: Date,
+}
+
+/// A person in the comune's registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Registry id, unique within the comune.
+    pub id: i64,
+    /// The comune whose registry holds the person.
+    pub comune: ComuneCode,
+    /// Codice fiscale.
+    pub fiscal_code: CodiceFiscale,
+    /// Cognome.
+    pub surname: String,
+    /// Nome (all given names).
+    pub given_names: String,
+    /// Sesso.
+    pub sex: Sex,
+    /// Data di nascita.
+    pub birth_date: Date,
+    /// Luogo di nascita as printed: `ROMA (RM)`, or the foreign state.
+    pub birth_place: String,
+    /// Cittadinanza as printed, e.g. `ITALIANA`.
+    pub citizenship: String,
+    /// Stato civile.
+    pub civil_status: CivilStatus,
+    /// Resident, AIRE or cancelled.
+    pub registration: Registration,
+    /// The registry family (famiglia anagrafica), if any.
+    pub family_id: Option<i64>,
+    /// ANPR relationship code to the family's head (1 = the head itself).
+    pub relationship: Option<u16>,
+    /// The convivenza the person lives in, if any.
+    pub convivenza_id: Option<i64>,
+    /// ANPR certifiability.
+    pub certifiability: Certifiability,
+    /// Date of death, if deceased.
+    pub death_date: Option<Date>,
+}
+
+/// An address in the comune, as printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// Street type and name, e.g. `VIA GIUSEPPE GARIBALDI`.
+    pub street: String,
+    /// Civic number, e.g. `112` or `12/B`.
+    pub number: String,
+    /// Interno, scala, piano as recorded, if any.
+    pub unit: Option<String>,
+    /// CAP.
+    pub postcode: String,
+    /// Locality (the comune's name or a frazione).
+    pub locality: String,
+}
+
+impl Address {
+    /// One line, as certificates print it: `VIA ROMA 1 INT. 4, 00100 BORGO SIGILLO`.
+    pub fn line(&self) -> String {
+        let unit = self.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+        format!("{} {}{unit}, {} {}", self.street, self.number, self.postcode, self.locality)
+    }
+}
+
+/// A famiglia anagrafica: people living together, one of them the head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    /// Registry id, unique within the comune.
+    pub id: i64,
+    /// Where the family lives (for AIRE families, the address abroad is on
+    /// each member's registration).
+    pub address: Option<Address>,
+    /// Members, head first, then by relationship and birth date.
+    pub members: Vec<Person>,
+}
+
+/// A convivenza anagrafica (a community: convent, care home, barracks, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Convivenza {
+    /// Registry id, unique within the comune.
+    pub id: i64,
+    /// Name, e.g. `CASA DI RIPOSO SAN GIUSEPPE`.
+    pub name: String,
+    /// Where it is.
+    pub address: Address,
+    /// The person responsible for it, if recorded.
+    pub head_id: Option<i64>,
+}
+
+/// A marriage, civil union or registered cohabitation contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnionRecord {
+    /// Which of the three.
+    pub kind: UnionKind,
+    /// The person whose record this is.
+    pub person_id: i64,
+    /// The other party's full name as printed.
+    pub partner_name: String,
+    /// Date celebrated or registered.
+    pub date: Date,
+    /// Place as printed.
+    pub place: String,
+    /// Date it ended (divorce, dissolution, death), if it has.
+    pub ended_on: Option<Date>,
+}
+
+/// The kinds of union a certificate can attest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnionKind {
+    /// Matrimonio.
+    Marriage,
+    /// Unione civile (L. 76/2016).
+    CivilUnion,
+    /// Contratto di convivenza (L. 76/2016 c. 50).
+    CohabitationContract,
+}
+
+/// An administrative procedure open on a person (e.g. a change of residence
+/// being verified): while open, certificates are not issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenProcedure {
+    /// The person.
+    pub person_id: i64,
+    /// What it is, as recorded.
+    pub description: String,
+    /// When it was opened.
+    pub opened_on: Date,
+}
+
+/// Which plan a zoning applies under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Plan {
+    /// The plan in force (piano vigente).
+    InForce,
+    /// The adopted plan not yet in force (piano adottato), under safeguard.
+    Adopted,
+}
+
+/// A town-plan zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// Which plan defines it.
+    pub plan: Plan,
+    /// Zone code, e.g. `B2`, `E1`.
+    pub code: String,
+    /// Zone name, e.g. `Zona agricola produttiva`.
+    pub name: String,
+    /// Articles of the plan's technical rules (NTA), e.g. `art. 24`.
+    pub nta_articles: Vec<String>,
+    /// Permitted uses, as the NTA state them.
+    pub permitted_uses: String,
+}
+
+/// The share of a parcel that falls in one zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneShare {
+    /// The zone.
+    pub zone: Zone,
+    /// Share of the parcel's area, in hundredths of a percent (10000 = all).
+    pub share_bp: u32,
+}
+
+/// A constraint (vincolo) on land.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// Short code, e.g. `PAES`.
+    pub code: String,
+    /// Description as printed, e.g. `Vincolo paesaggistico`.
+    pub description: String,
+    /// The norm that imposes it, e.g. `D.Lgs. 42/2004 art. 142`.
+    pub norm: String,
+}
+
+/// A cadastral parcel with its zoning under both plans and its constraints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parcel {
+    /// Foglio.
+    pub foglio: String,
+    /// Particella (mappale).
+    pub particella: String,
+    /// Subalterno, if any.
+    pub subalterno: Option<String>,
+    /// Area in square metres.
+    pub area_m2: u32,
+    /// Zones under the plan in force, shares adding to 10000.
+    pub zones_in_force: Vec<ZoneShare>,
+    /// Zones under the adopted plan (empty if none is adopted).
+    pub zones_adopted: Vec<ZoneShare>,
+    /// Constraints on the parcel.
+    pub constraints: Vec<Constraint>,
+}
+
+/// Where an issued certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CertificateStatus {
+    /// Prepared, not yet valid nor downloadable (waiting for payment).
+    Pending,
+    /// Issued and in force (until its expiry).
+    Issued,
+    /// Revoked by the comune.
+    Revoked,
+    /// Replaced by a later certificate.
+    Superseded,
+    /// Past its legal validity.
+    Expired,
+    /// Never issued (unpaid, cancelled): its number is void and not reused.
+    Void,
+}
+
+/// One row of the registry of issued certificates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateRecord {
+    /// Opaque id.
+    pub id: String,
+    /// Issuing comune.
+    pub comune: ComuneCode,
+    /// Registry number, per comune per year.
+    pub number: CertificateNumber,
+    /// Kind.
+    pub kind: CertificateKind,
+    /// Holder's fiscal code.
+    pub holder: CodiceFiscale,
+    /// Use declared: `bollo` or `esente:<id>`.
+    pub usage: String,
+    /// Status.
+    pub status: CertificateStatus,
+    /// When it was created (prepared).
+    pub created_at: OffsetDateTime,
+    /// When it was issued (released), if it has been.
+    pub issued_at: Option<OffsetDateTime>,
+    /// End of legal validity, if limited.
+    pub expires_at: Option<OffsetDateTime>,
+    /// The seal's COSE bytes.
+    pub seal: Vec<u8>,
+    /// The signer that sealed it.
+    pub kid: Kid,
+    /// SHA-256 of the final PDF, hex.
+    pub pdf_sha256: String,
+    /// Index in the comune's status list.
+    pub status_index: u32,
+    /// Who issued it: a staff user, an API key name, `cli`.
+    pub issued_by: String,
+    /// Revocation reason, when revoked.
+    pub revocation_reason: Option<String>,
+}
