@@ -172,8 +172,15 @@ pub struct Address {
 impl Address {
     /// One line, as certificates print it: `VIA ROMA 1 INT. 4, 00100 BORGO SIGILLO`.
     pub fn line(&self) -> String {
-        let unit = self.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-        format!("{} {}{unit}, {} {}", self.street, self.number, self.postcode, self.locality)
+        let unit = self
+            .unit
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        format!(
+            "{} {}{unit}, {} {}",
+            self.street, self.number, self.postcode, self.locality
+        )
     }
 }
 
