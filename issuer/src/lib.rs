@@ -3,5 +3,7 @@
 //! signing and the registry of issued certificates.
 #![warn(missing_docs)]
 
+pub mod fonts;
 pub mod model;
+pub mod pdf;
 pub mod qr;
