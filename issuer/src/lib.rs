@@ -3,7 +3,11 @@
 //! signing and the registry of issued certificates.
 #![warn(missing_docs)]
 
+pub mod catalogue;
+pub mod content;
+pub mod eligibility;
 pub mod fonts;
 pub mod model;
 pub mod pdf;
 pub mod qr;
+pub mod templates;

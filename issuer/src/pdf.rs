@@ -571,8 +571,8 @@ impl Canvas {
         let created =
             printpdf::OffsetDateTime::from_unix_timestamp(page.created_at.unix_timestamp())
                 .map_err(|e| RenderError::Write(e.to_string()))?;
-        doc.metadata.info.creation_date = created.clone();
-        doc.metadata.info.modification_date = created.clone();
+        doc.metadata.info.creation_date = created;
+        doc.metadata.info.modification_date = created;
         doc.metadata.info.metadata_date = created;
         doc.with_pages(pages);
         let mut warnings = Vec::new();

@@ -1,0 +1,500 @@
+//! The certificate catalogue: which kinds a comune issues, how long each is
+//! valid, what it may be used for and which clause it prints (DOMAIN.md
+//! §1–3).
+
+use seal::{CertificateKind, Clause, Stamp, Usage};
+use time::{Duration, OffsetDateTime};
+
+/// How long a certificate is valid from issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// Facts that cannot change: no expiry.
+    Unlimited,
+    /// Six months (DPR 445/2000 art. 41).
+    SixMonths,
+    /// One year (CDU, DPR 380/2001 art. 30).
+    OneYear,
+}
+
+impl Validity {
+    /// The expiry for a certificate issued at `issued_at`, if it expires.
+    /// Six months are counted as calendar months, ending the day before the
+    /// same date six months on would be ambiguous: we take 183 days, which
+    /// never ends before the calendar six months do.
+    pub fn expiry(self, issued_at: OffsetDateTime) -> Option<OffsetDateTime> {
+        match self {
+            Self::Unlimited => None,
+            Self::SixMonths => Some(issued_at + Duration::days(183)),
+            Self::OneYear => Some(issued_at + Duration::days(365)),
+        }
+    }
+
+    /// The sentence printed on the certificate.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::Unlimited => {
+                "Il presente certificato ha validità illimitata, attestando fatti non soggetti a modificazioni (DPR 445/2000 art. 41)."
+            }
+            Self::SixMonths => {
+                "Il presente certificato ha validità sei mesi dalla data di rilascio (DPR 445/2000 art. 41). Scaduto tale termine, conserva validità se l'interessato dichiara in calce che le informazioni non hanno subito variazioni."
+            }
+            Self::OneYear => {
+                "Il presente certificato conserva validità per un anno dalla data del rilascio, salvo modificazioni degli strumenti urbanistici (DPR 380/2001 art. 30)."
+            }
+        }
+    }
+}
+
+/// One kind of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSpec {
+    /// The kind.
+    pub kind: CertificateKind,
+    /// Its name on the command line and in template file names.
+    pub slug: &'static str,
+    /// Validity from issue.
+    pub validity: Validity,
+    /// Whether it attests facts of the stato civile registers, exempt from
+    /// stamp duty and diritti (L. 405/1990 art. 7).
+    pub stato_civile: bool,
+}
+
+/// The kinds Sigillo issues: the citizen-facing ANPR catalogue, the
+/// certificato contestuale and the CDU.
+pub const CATALOGUE: [KindSpec; 17] = [
+    spec(
+        CertificateKind::Nascita,
+        "nascita",
+        Validity::Unlimited,
+        true,
+    ),
+    spec(
+        CertificateKind::Matrimonio,
+        "matrimonio",
+        Validity::Unlimited,
+        true,
+    ),
+    spec(
+        CertificateKind::Cittadinanza,
+        "cittadinanza",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::EsistenzaInVita,
+        "esistenza_in_vita",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::Residenza,
+        "residenza",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::ResidenzaAire,
+        "residenza_aire",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoCivile,
+        "stato_civile",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoFamiglia,
+        "stato_famiglia",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoFamigliaStatoCivile,
+        "stato_famiglia_stato_civile",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::ResidenzaConvivenza,
+        "residenza_convivenza",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoFamigliaAire,
+        "stato_famiglia_aire",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoFamigliaParentela,
+        "stato_famiglia_parentela",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::StatoLibero,
+        "stato_libero",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::UnioneCivile,
+        "unione_civile",
+        Validity::SixMonths,
+        true,
+    ),
+    spec(
+        CertificateKind::ContrattoConvivenza,
+        "contratto_convivenza",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::Contestuale,
+        "contestuale",
+        Validity::SixMonths,
+        false,
+    ),
+    spec(
+        CertificateKind::DestinazioneUrbanistica,
+        "cdu",
+        Validity::OneYear,
+        false,
+    ),
+];
+
+const fn spec(
+    kind: CertificateKind,
+    slug: &'static str,
+    validity: Validity,
+    stato_civile: bool,
+) -> KindSpec {
+    KindSpec {
+        kind,
+        slug,
+        validity,
+        stato_civile,
+    }
+}
+
+/// Why a request names no issuable kind or use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueError {
+    /// No kind of that name.
+    #[error("tipo di certificato sconosciuto: {0:?} (tipi: {1})")]
+    UnknownKind(String, String),
+    /// The use is not `bollo` or `esente:<id>`.
+    #[error("uso non valido: {0:?}; scrivere «bollo» oppure «esente:<codice>» (es. esente:9)")]
+    BadUse(String),
+    /// No exemption with that id.
+    #[error("esenzione sconosciuta: {0}")]
+    UnknownExemption(u16),
+    /// Exemption 99 needs its reason, at most 256 characters.
+    #[error(
+        "l'esenzione 99 (altro) richiede il motivo, al massimo 256 caratteri: esente:99:<motivo>"
+    )]
+    MissingNote,
+    /// ANPR allows the immigration and court clauses only when exempt.
+    #[error("la clausola {0} è ammessa solo sui certificati esenti dall'imposta di bollo")]
+    ClauseNeedsExemption(&'static str),
+    /// Unknown clause name.
+    #[error("clausola sconosciuta: {0:?} (clausole: estero, immigrazione, giudiziario)")]
+    UnknownClause(String),
+}
+
+/// The catalogue entry of `kind`, if Sigillo issues it.
+pub fn spec_of(kind: CertificateKind) -> Option<&'static KindSpec> {
+    CATALOGUE.iter().find(|spec| spec.kind == kind)
+}
+
+/// The kind named `slug` (as in `--kind residenza`).
+pub fn kind_by_slug(slug: &str) -> Result<&'static KindSpec, CatalogueError> {
+    let wanted = slug.trim().to_ascii_lowercase().replace('-', "_");
+    CATALOGUE
+        .iter()
+        .find(|spec| spec.slug == wanted)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CATALOGUE.iter().map(|spec| spec.slug).collect();
+            CatalogueError::UnknownKind(slug.to_owned(), names.join(", "))
+        })
+}
+
+/// A stamp-duty exemption: ANPR's `tab_Esenzione_bollo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exemption {
+    /// ANPR id.
+    pub id: u16,
+    /// The use, as printed.
+    pub description: &'static str,
+    /// The norm, as printed.
+    pub norm: &'static str,
+    /// Whether it also waives the diritti di segreteria.
+    pub waives_diritti: bool,
+}
+
+/// ANPR's exemptions (DOMAIN.md §3); a comune's own list comes with its
+/// fee configuration.
+pub const EXEMPTIONS: [Exemption; 11] = [
+    exemption(1, "ONLUS", "DPR 642/1972, Tabella B, art. 27-bis", false),
+    exemption(
+        2,
+        "società e associazioni sportive dilettantistiche",
+        "DPR 642/1972, Tabella B, art. 8-bis",
+        false,
+    ),
+    exemption(
+        3,
+        "procedimento giurisdizionale (uso processuale)",
+        "DPR 115/2002 art. 18",
+        false,
+    ),
+    exemption(
+        4,
+        "consulente tecnico d'ufficio o curatore fallimentare",
+        "DPR 642/1972, Tabella B, art. 16",
+        true,
+    ),
+    exemption(
+        5,
+        "interdizione, inabilitazione o amministrazione di sostegno",
+        "DPR 642/1972, Tabella B, art. 13",
+        false,
+    ),
+    exemption(
+        6,
+        "adozione, affidamento o tutela di minori",
+        "DPR 642/1972, Tabella B, art. 13; L. 184/1983 art. 82",
+        true,
+    ),
+    exemption(7, "separazione o divorzio", "L. 74/1987 art. 19", true),
+    exemption(
+        8,
+        "variazione della toponomastica",
+        "L. 537/1993 art. 16 c. 8",
+        false,
+    ),
+    exemption(
+        9,
+        "pensione estera",
+        "DPR 642/1972, Tabella B, art. 9",
+        false,
+    ),
+    exemption(
+        10,
+        "scambio tra pubbliche amministrazioni",
+        "DPR 642/1972, Tabella B, art. 16",
+        true,
+    ),
+    exemption(99, "altro", "norma indicata dal richiedente", false),
+];
+
+const fn exemption(
+    id: u16,
+    description: &'static str,
+    norm: &'static str,
+    waives_diritti: bool,
+) -> Exemption {
+    Exemption {
+        id,
+        description,
+        norm,
+        waives_diritti,
+    }
+}
+
+/// The exemption with this id.
+pub fn exemption_by_id(id: u16) -> Option<&'static Exemption> {
+    EXEMPTIONS.iter().find(|e| e.id == id)
+}
+
+/// Parses a use as the command line and the API write it: `bollo`,
+/// `esente:<id>` or `esente:99:<motivo>`, with an optional clause after a
+/// slash: `/estero`, `/immigrazione`, `/giudiziario`.
+pub fn parse_usage(text: &str) -> Result<Usage, CatalogueError> {
+    let text = text.trim();
+    let (head, clause) = match text.rsplit_once('/') {
+        Some((head, clause))
+            if !head.starts_with("esente:99:") || clause_name(clause).is_some() =>
+        {
+            (head, Some(clause))
+        }
+        _ => (text, None),
+    };
+    let clause = match clause {
+        None => Clause::Standard,
+        Some(name) => {
+            clause_name(name).ok_or_else(|| CatalogueError::UnknownClause(name.to_owned()))?
+        }
+    };
+    let stamp = if head.eq_ignore_ascii_case("bollo") {
+        Stamp::Bollo
+    } else if let Some(rest) = head.strip_prefix("esente:") {
+        let (id, note) = match rest.split_once(':') {
+            Some((id, note)) => (id, Some(note.trim().to_owned())),
+            None => (rest, None),
+        };
+        let id: u16 = id
+            .trim()
+            .parse()
+            .map_err(|_| CatalogueError::BadUse(text.to_owned()))?;
+        exemption_by_id(id).ok_or(CatalogueError::UnknownExemption(id))?;
+        match (id, note) {
+            (99, Some(note)) if !note.is_empty() && note.chars().count() <= 256 => Stamp::Exempt {
+                code: 99,
+                note: Some(note),
+            },
+            (99, _) => return Err(CatalogueError::MissingNote),
+            (_, Some(_)) => return Err(CatalogueError::BadUse(text.to_owned())),
+            (id, None) => Stamp::Exempt {
+                code: id,
+                note: None,
+            },
+        }
+    } else {
+        return Err(CatalogueError::BadUse(text.to_owned()));
+    };
+    if stamp == Stamp::Bollo {
+        match clause {
+            Clause::Immigrazione => {
+                return Err(CatalogueError::ClauseNeedsExemption("immigrazione"));
+            }
+            Clause::Giudiziario => return Err(CatalogueError::ClauseNeedsExemption("giudiziario")),
+            Clause::Standard | Clause::Estero => {}
+        }
+    }
+    Ok(Usage { stamp, clause })
+}
+
+/// Writes a use back in the form [`parse_usage`] reads.
+pub fn usage_text(usage: &Usage) -> String {
+    let head = match &usage.stamp {
+        Stamp::Bollo => "bollo".to_owned(),
+        Stamp::Exempt {
+            code,
+            note: Some(note),
+        } => format!("esente:{code}:{note}"),
+        Stamp::Exempt { code, note: None } => format!("esente:{code}"),
+    };
+    match usage.clause {
+        Clause::Standard => head,
+        Clause::Estero => format!("{head}/estero"),
+        Clause::Immigrazione => format!("{head}/immigrazione"),
+        Clause::Giudiziario => format!("{head}/giudiziario"),
+    }
+}
+
+fn clause_name(name: &str) -> Option<Clause> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "estero" => Some(Clause::Estero),
+        "immigrazione" => Some(Clause::Immigrazione),
+        "giudiziario" => Some(Clause::Giudiziario),
+        _ => None,
+    }
+}
+
+/// The clause of DPR 445/2000 art. 40 that the certificate prints.
+pub fn clause_sentence(clause: Clause) -> &'static str {
+    match clause {
+        Clause::Standard => {
+            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi."
+        }
+        Clause::Estero => {
+            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato solo per l'estero."
+        }
+        Clause::Immigrazione => {
+            "Certificato rilasciato per i procedimenti disciplinati dalle norme sull'immigrazione."
+        }
+        Clause::Giudiziario => {
+            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato per cause giudiziarie."
+        }
+    }
+}
+
+/// The use as printed: «Uso: …».
+pub fn usage_sentence(usage: &Usage, stato_civile: bool) -> String {
+    match &usage.stamp {
+        Stamp::Bollo => "Uso: consentito dalla legge, in bollo.".to_owned(),
+        Stamp::Exempt { code: 99, note } => format!(
+            "Uso: {}, esente dall'imposta di bollo come dichiarato dal richiedente.",
+            note.as_deref().unwrap_or("altro")
+        ),
+        Stamp::Exempt { code, .. } => match exemption_by_id(*code) {
+            Some(e) if !stato_civile => format!(
+                "Uso: {}, esente dall'imposta di bollo ({}).",
+                e.description, e.norm
+            ),
+            _ => "Esente dall'imposta di bollo e dai diritti di segreteria (L. 405/1990 art. 7)."
+                .to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_citizen_facing_anpr_kind_and_the_cdu_are_in_the_catalogue() {
+        for code in [
+            1, 3, 5, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100, 200,
+        ] {
+            let kind = CertificateKind::from_code(code).expect("known code");
+            assert!(spec_of(kind).is_some(), "{kind:?} missing");
+        }
+        assert!(spec_of(CertificateKind::Morte).is_none(), "staff only");
+    }
+
+    #[test]
+    fn kinds_are_found_by_their_slug() {
+        assert_eq!(
+            kind_by_slug("residenza").map(|s| s.kind),
+            Ok(CertificateKind::Residenza)
+        );
+        assert_eq!(
+            kind_by_slug("Stato-Famiglia").map(|s| s.kind),
+            Ok(CertificateKind::StatoFamiglia)
+        );
+        assert!(matches!(
+            kind_by_slug("passaporto"),
+            Err(CatalogueError::UnknownKind(..))
+        ));
+    }
+
+    #[test]
+    fn uses_parse_and_print_back() {
+        for text in [
+            "bollo",
+            "esente:9",
+            "esente:3/giudiziario",
+            "bollo/estero",
+            "esente:99:uso interno",
+        ] {
+            let usage = parse_usage(text).expect(text);
+            assert_eq!(usage_text(&usage), text);
+        }
+    }
+
+    #[test]
+    fn bad_uses_are_refused_with_the_reason() {
+        assert_eq!(
+            parse_usage("gratis"),
+            Err(CatalogueError::BadUse("gratis".into()))
+        );
+        assert_eq!(
+            parse_usage("esente:42"),
+            Err(CatalogueError::UnknownExemption(42))
+        );
+        assert_eq!(parse_usage("esente:99"), Err(CatalogueError::MissingNote));
+        assert_eq!(
+            parse_usage("bollo/giudiziario"),
+            Err(CatalogueError::ClauseNeedsExemption("giudiziario"))
+        );
+        assert!(matches!(
+            parse_usage("esente:9/luna"),
+            Err(CatalogueError::UnknownClause(_))
+        ));
+    }
+}
