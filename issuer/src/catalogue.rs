@@ -235,9 +235,13 @@ pub struct Exemption {
     pub waives_diritti: bool,
 }
 
-/// ANPR's exemptions (DOMAIN.md §3); a comune's own list comes with its
-/// fee configuration.
-pub const EXEMPTIONS: [Exemption; 11] = [
+/// The exemption that certificates of the stato civile registers carry by
+/// law, whatever use is declared. Not in ANPR's table, so outside its ids.
+pub const STATO_CIVILE_EXEMPTION: u16 = 100;
+
+/// ANPR's exemptions (DOMAIN.md §3), and the stato civile one; a comune's
+/// own list comes with its fee configuration.
+pub const EXEMPTIONS: [Exemption; 12] = [
     exemption(1, "ONLUS", "DPR 642/1972, Tabella B, art. 27-bis", false),
     exemption(
         2,
@@ -289,6 +293,12 @@ pub const EXEMPTIONS: [Exemption; 11] = [
         true,
     ),
     exemption(99, "altro", "norma indicata dal richiedente", false),
+    exemption(
+        STATO_CIVILE_EXEMPTION,
+        "certificato di stato civile",
+        "L. 405/1990 art. 7",
+        true,
+    ),
 ];
 
 const fn exemption(
@@ -340,7 +350,10 @@ pub fn parse_usage(text: &str) -> Result<Usage, CatalogueError> {
             .trim()
             .parse()
             .map_err(|_| CatalogueError::BadUse(text.to_owned()))?;
-        exemption_by_id(id).ok_or(CatalogueError::UnknownExemption(id))?;
+        if id == STATO_CIVILE_EXEMPTION || exemption_by_id(id).is_none() {
+            // The stato civile exemption follows from the kind, never declared.
+            return Err(CatalogueError::UnknownExemption(id));
+        }
         match (id, note) {
             (99, Some(note)) if !note.is_empty() && note.chars().count() <= 256 => Stamp::Exempt {
                 code: 99,

@@ -1,11 +1,9 @@
 //! The key store on disk: init, load, rotate, file modes, and a trust list
 //! that keeps old signers.
 
-mod common;
-
-use common::{KEYS_MADE, demo_comune, keys_for, sample_now};
 use keys::{KeyError, KeySigner, KeyStore, TrustStore};
 use seal::{Seal, SealSigner, samples};
+use testkit::{KEYS_MADE, demo_comune, keys_for, sample_now};
 use time::Duration;
 
 fn store() -> (tempfile::TempDir, KeyStore) {

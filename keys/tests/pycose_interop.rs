@@ -2,14 +2,12 @@
 //! made by our code verifies in pycose, and a COSE_Sign1 made by pycose with
 //! our key verifies in ours. Needs python3 with `pycose` and `cbor2<6`.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{KEYS_MADE, demo_comune, sample_now, tool_available};
 use keys::{KeyStore, SIGNER_VALIDITY};
 use seal::{Claims, Seal, samples};
+use testkit::{KEYS_MADE, demo_comune, sample_now, tool_available};
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/pycose_interop.py")

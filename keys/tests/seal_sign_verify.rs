@@ -1,12 +1,10 @@
 //! Seals made with real keys: they verify, they are small enough to print,
 //! and every failure is reported at its own step.
 
-mod common;
-
-use common::{KEYS_MADE, demo_comune, keys_for, sample_now};
 use keys::Comune;
 use seal::samples;
 use seal::{ComuneCode, Seal, SealError, Step, TrustList};
+use testkit::{KEYS_MADE, demo_comune, keys_for, sample_now};
 use time::Duration;
 
 #[test]

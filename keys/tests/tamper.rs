@@ -1,10 +1,8 @@
 //! Tamper tests: for a sample of seals, every single-bit flip of the COSE
 //! bytes and every change of one digit of the text form is refused.
 
-mod common;
-
-use common::{KEYS_MADE, demo_comune, keys_for, sample_now};
 use seal::{Seal, samples};
+use testkit::{KEYS_MADE, demo_comune, keys_for, sample_now};
 
 #[test]
 fn every_single_bit_flip_of_the_cose_bytes_is_refused() {

@@ -1,0 +1,380 @@
+//! Preparing certificates from registry data held in memory: every kind of
+//! the catalogue renders a PDF whose QR code carries a seal that verifies,
+//! and the refusal cases are refused with their reason.
+
+use std::process::Command;
+
+use issuer::catalogue::{self, CATALOGUE, parse_usage};
+use issuer::eligibility::{Refusal, Subject};
+use issuer::issue::{IssueError, Prepared, Request, prepare};
+use issuer::model::{
+    Address, AireRegistration, BolloMode, Certifiability, CivilStatus, ComuneRecord, Convivenza,
+    Family, OpenProcedure, Person, Registration, Sex, UnionKind, UnionRecord,
+};
+use issuer::templates::Templates;
+use seal::samples::fiscal_code;
+use seal::{CertificateKind, CertificateNumber, ComuneCode};
+use testkit::{KEYS_MADE, command_available, demo_comune, keys_for};
+use time::macros::{date, datetime};
+
+fn comune() -> ComuneRecord {
+    ComuneRecord {
+        code: ComuneCode::parse("999001").expect("code"),
+        belfiore: "Z999".into(),
+        name: "Borgo Sigillo".into(),
+        province: "XX".into(),
+        creditor_fiscal_code: "00000000000".into(),
+        verification_host: "certificati.borgosigillo.example.it".into(),
+        bollo_mode: BolloMode::Virtuale {
+            authorization: "1234/2020".into(),
+            authorized_on: date!(2020 - 01 - 15),
+        },
+        bollo_cents: 1600,
+        diritti_bollo_cents: 52,
+        diritti_esente_cents: 26,
+        demo: true,
+    }
+}
+
+fn person(id: i64, surname: &str, names: &str, sex: Sex, cf15: &str, relationship: u16) -> Person {
+    Person {
+        id,
+        comune: ComuneCode::parse("999001").expect("code"),
+        fiscal_code: fiscal_code(cf15),
+        surname: surname.into(),
+        given_names: names.into(),
+        sex,
+        birth_date: date!(1985 - 12 - 10),
+        birth_place: "ROMA (RM)".into(),
+        citizenship: "ITALIANA".into(),
+        civil_status: CivilStatus::Married,
+        registration: Registration::Resident,
+        family_id: Some(1),
+        relationship: Some(relationship),
+        convivenza_id: None,
+        certifiability: Certifiability::Full,
+        death_date: None,
+    }
+}
+
+fn subject() -> Subject {
+    let holder = person(1, "ROSSI", "MARIA CHIARA", Sex::F, "RSSMCH85T50H501", 1);
+    let son = person(3, "BIANCHI", "LUCA", Sex::M, "BNCLCU12H03H501", 3);
+    let members = vec![
+        holder.clone(),
+        person(2, "BIANCHI", "GIOVANNI", Sex::M, "BNCGNN83D22F205", 2),
+        Person {
+            civil_status: CivilStatus::Single,
+            ..son
+        },
+    ];
+    Subject {
+        person: holder,
+        family: Some(Family {
+            id: 1,
+            address: Some(Address {
+                street: "VIA GIUSEPPE GARIBALDI".into(),
+                number: "112".into(),
+                unit: Some("INT. 4".into()),
+                postcode: "00100".into(),
+                locality: "BORGO SIGILLO".into(),
+            }),
+            members,
+        }),
+        convivenza: None,
+        unions: vec![UnionRecord {
+            kind: UnionKind::Marriage,
+            person_id: 1,
+            partner_name: "BIANCHI GIOVANNI".into(),
+            date: date!(2010 - 06 - 12),
+            place: "BORGO SIGILLO".into(),
+            ended_on: None,
+        }],
+        open_procedures: Vec::new(),
+    }
+}
+
+fn issue(
+    kind: CertificateKind,
+    parts: &[CertificateKind],
+    subject: &Subject,
+    usage: &str,
+) -> Result<Prepared, IssueError> {
+    let comune = comune();
+    let (_, signer, trust) = keys_for(&demo_comune(), KEYS_MADE);
+    let templates = Templates::builtin().expect("templates");
+    let request = Request {
+        comune: &comune,
+        spec: catalogue::spec_of(kind).expect("in catalogue"),
+        parts,
+        subject,
+        usage: parse_usage(usage).expect("valid use"),
+        bollo: None,
+        issued_at: datetime!(2026-03-02 09:15:00 UTC),
+    };
+    let number = CertificateNumber::new(2026, 123).expect("number");
+    prepare(&request, number, 7, &templates, &signer, &trust)
+}
+
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    if !command_available("pdftotext", "-v") {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("c.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let output = Command::new("pdftotext")
+        .arg("-raw")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn a_residenza_prints_the_holder_the_address_the_clause_and_the_validity() {
+    let prepared = issue(CertificateKind::Residenza, &[], &subject(), "esente:9").expect("issued");
+    assert!(prepared.pdf.starts_with(b"%PDF-"));
+    assert!(
+        prepared.qr_version <= 15,
+        "QR version {}",
+        prepared.qr_version
+    );
+    let Some(text) = pdf_text(&prepared.pdf) else {
+        return;
+    };
+    for expected in [
+        "COMUNE DI BORGO SIGILLO",
+        "CERTIFICATO DI RESIDENZA",
+        "ROSSI MARIA CHIARA, nata a ROMA (RM) il 10/12/1985",
+        "VIA GIUSEPPE GARIBALDI 112 INT. 4, 00100 BORGO SIGILLO",
+        "pensione estera",
+        "non può essere prodotto agli organi della pubblica amministrazione",
+        "validità sei mesi",
+        "Borgo Sigillo, 02/03/2026",
+        "2026/000123",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn every_kind_of_the_catalogue_but_the_cdu_prepares_for_a_suitable_subject() {
+    for spec in CATALOGUE
+        .iter()
+        .filter(|s| s.kind != CertificateKind::DestinazioneUrbanistica)
+    {
+        let mut subject = subject();
+        match spec.kind {
+            CertificateKind::ResidenzaAire | CertificateKind::StatoFamigliaAire => {
+                subject.person.registration = Registration::Aire(AireRegistration {
+                    country: "FRANCIA".into(),
+                    address_abroad: "12 RUE DE LA PAIX, PARIS".into(),
+                    registered_on: date!(2019 - 04 - 01),
+                });
+            }
+            CertificateKind::ResidenzaConvivenza => {
+                subject.convivenza = Some(Convivenza {
+                    id: 1,
+                    name: "CASA DI RIPOSO SAN GIUSEPPE".into(),
+                    address: Address {
+                        street: "VIA DEI TIGLI".into(),
+                        number: "3".into(),
+                        unit: None,
+                        postcode: "00100".into(),
+                        locality: "BORGO SIGILLO".into(),
+                    },
+                    head_id: None,
+                });
+            }
+            CertificateKind::StatoLibero => subject.person.civil_status = CivilStatus::Divorced,
+            CertificateKind::UnioneCivile => subject.unions[0].kind = UnionKind::CivilUnion,
+            CertificateKind::ContrattoConvivenza => {
+                subject.unions[0].kind = UnionKind::CohabitationContract;
+            }
+            _ => {}
+        }
+        let parts = [
+            CertificateKind::Residenza,
+            CertificateKind::Cittadinanza,
+            CertificateKind::StatoFamiglia,
+        ];
+        let prepared = issue(spec.kind, &parts, &subject, "esente:9")
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.slug));
+        assert_eq!(prepared.claims.kind, spec.kind);
+        assert!(
+            prepared.pdf.len() < 40 * 1024,
+            "{}: {} bytes",
+            spec.slug,
+            prepared.pdf.len()
+        );
+    }
+}
+
+type Change = Box<dyn Fn(&mut Subject)>;
+
+#[test]
+fn each_refusal_case_is_refused_with_its_reason() {
+    let procedure = OpenProcedure {
+        person_id: 1,
+        description: "cambio di residenza".into(),
+        opened_on: date!(2026 - 02 - 01),
+    };
+    let cases: Vec<(&str, Change, CertificateKind, Refusal)> = vec![
+        (
+            "deceased",
+            Box::new(|s| s.person.death_date = Some(date!(2025 - 01 - 01))),
+            CertificateKind::Residenza,
+            Refusal::Deceased,
+        ),
+        (
+            "not certifiable",
+            Box::new(|s| s.person.certifiability = Certifiability::NotCertifiable),
+            CertificateKind::Residenza,
+            Refusal::NotCertifiable,
+        ),
+        (
+            "interdicted",
+            Box::new(|s| s.person.certifiability = Certifiability::Interdicted),
+            CertificateKind::Residenza,
+            Refusal::Interdicted,
+        ),
+        (
+            "partially certifiable",
+            Box::new(|s| s.person.certifiability = Certifiability::Partial),
+            CertificateKind::Cittadinanza,
+            Refusal::PartiallyCertifiable,
+        ),
+        (
+            "open procedure",
+            Box::new(move |s| s.open_procedures.push(procedure.clone())),
+            CertificateKind::Residenza,
+            Refusal::OpenProcedure,
+        ),
+        (
+            "cancelled",
+            Box::new(|s| {
+                s.person.registration = Registration::Cancelled {
+                    on: date!(2024 - 01 - 01),
+                    reason: "emigrazione".into(),
+                }
+            }),
+            CertificateKind::Residenza,
+            Refusal::Cancelled,
+        ),
+        (
+            "family without head",
+            Box::new(|s| {
+                if let Some(family) = &mut s.family {
+                    family.members[0].relationship = Some(3);
+                }
+            }),
+            CertificateKind::StatoFamiglia,
+            Refusal::FamilyWithoutHead,
+        ),
+        (
+            "no family",
+            Box::new(|s| s.family = None),
+            CertificateKind::StatoFamiglia,
+            Refusal::NoFamily,
+        ),
+        (
+            "married",
+            Box::new(|_| {}),
+            CertificateKind::StatoLibero,
+            Refusal::NotFree,
+        ),
+        (
+            "not in AIRE",
+            Box::new(|_| {}),
+            CertificateKind::ResidenzaAire,
+            Refusal::NotAire,
+        ),
+        (
+            "no convivenza",
+            Box::new(|_| {}),
+            CertificateKind::ResidenzaConvivenza,
+            Refusal::NoConvivenza,
+        ),
+        (
+            "no civil union",
+            Box::new(|_| {}),
+            CertificateKind::UnioneCivile,
+            Refusal::NoCivilUnion,
+        ),
+    ];
+    for (name, change, kind, expected) in cases {
+        let mut subject = subject();
+        change(&mut subject);
+        match issue(kind, &[], &subject, "esente:9") {
+            Err(IssueError::Refused(refusal)) => {
+                assert_eq!(refusal, expected, "{name}");
+                assert!(refusal.to_string().len() > 20, "{name}: reason too short");
+            }
+            other => panic!(
+                "{name}: expected a refusal, got {:?}",
+                other.map(|p| p.claims.number)
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_certificate_in_bollo_is_not_prepared_without_its_payment() {
+    assert_eq!(
+        issue(CertificateKind::Residenza, &[], &subject(), "bollo").map(|p| p.claims.number),
+        Err(IssueError::BolloNotPaid)
+    );
+}
+
+#[test]
+fn a_stato_civile_certificate_is_exempt_whatever_the_use() {
+    let prepared =
+        issue(CertificateKind::Nascita, &[], &subject(), "bollo").expect("issued, exempt by law");
+    assert_eq!(
+        prepared.claims.usage.stamp,
+        seal::Stamp::Exempt {
+            code: catalogue::STATO_CIVILE_EXEMPTION,
+            note: None
+        }
+    );
+    assert_eq!(prepared.claims.expires_at, None);
+}
+
+#[test]
+fn the_printed_qr_decodes_with_zbarimg_at_300_and_150_dpi() {
+    if !command_available("pdftoppm", "-v") || !command_available("zbarimg", "--version") {
+        return;
+    }
+    let prepared =
+        issue(CertificateKind::StatoFamiglia, &[], &subject(), "esente:9").expect("issued");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf = dir.path().join("c.pdf");
+    std::fs::write(&pdf, &prepared.pdf).expect("write");
+    for dpi in ["300", "150"] {
+        let prefix = dir.path().join(format!("page{dpi}"));
+        let status = Command::new("pdftoppm")
+            .args(["-r", dpi, "-gray", "-png"])
+            .arg(&pdf)
+            .arg(&prefix)
+            .status()
+            .expect("runs");
+        assert!(status.success());
+        let png = dir.path().join(format!("page{dpi}-1.png"));
+        let output = Command::new("zbarimg")
+            .args(["-q", "--raw"])
+            .arg(&png)
+            .output()
+            .expect("runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let text = text.trim();
+        assert!(
+            text.starts_with("HTTPS://CERTIFICATI.BORGOSIGILLO.EXAMPLE.IT/V#"),
+            "{dpi} dpi: {text:?}"
+        );
+        let bytes = seal::text::parse_text(text).expect("seal text");
+        assert_eq!(bytes, prepared.seal.as_bytes(), "{dpi} dpi");
+    }
+}
