@@ -378,3 +378,22 @@ fn the_printed_qr_decodes_with_zbarimg_at_300_and_150_dpi() {
         assert_eq!(bytes, prepared.seal.as_bytes(), "{dpi} dpi");
     }
 }
+
+#[test]
+#[ignore = "writes sample PDFs for a person to look at"]
+fn write_samples() {
+    let dir = std::env::var("SAMPLES_DIR").unwrap_or_else(|_| "/tmp".into());
+    let parts = [
+        CertificateKind::Residenza,
+        CertificateKind::Cittadinanza,
+        CertificateKind::StatoFamiglia,
+    ];
+    for kind in [
+        CertificateKind::StatoFamigliaParentela,
+        CertificateKind::Contestuale,
+        CertificateKind::Matrimonio,
+    ] {
+        let prepared = issue(kind, &parts, &subject(), "esente:3/giudiziario").expect("issued");
+        std::fs::write(format!("{dir}/sample-{}.pdf", kind.code()), &prepared.pdf).expect("write");
+    }
+}
