@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::eligibility::Subject;
-use crate::model::{CivilStatus, Registration, Sex, UnionKind};
+use crate::model::{CivilStatus, Parcel, Plan, Registration, Sex, UnionKind, ZoneShare};
 
 /// A certificate's statements, for the seal and for the template.
 #[derive(Debug, Clone)]
@@ -157,6 +157,83 @@ pub fn build(kind: CertificateKind, parts: &[CertificateKind], subject: &Subject
         holder,
         facts,
         context,
+    }
+}
+
+/// Builds the statements of a CDU for `parcels`, asked for by `applicant`.
+/// Its facts in the seal are a digest of the printed text, set once the
+/// text is rendered; until then they are the holder's.
+pub fn build_cdu(applicant: &Holder, parcels: &[Parcel]) -> Content {
+    let holder_view = PersonView {
+        full_name: format!("{} {}", applicant.surname, applicant.given_names),
+        surname: applicant.surname.clone(),
+        given_names: applicant.given_names.clone(),
+        birth_date: date_text(applicant.birth_date),
+        birth_place: applicant.birth_place.clone(),
+        fiscal_code: applicant.fiscal_code.to_string(),
+        ..PersonView::default()
+    };
+    let context = Context {
+        holder: holder_view,
+        parcels: parcels.iter().map(parcel_view).collect(),
+        ..Context::default()
+    };
+    Content {
+        holder: applicant.clone(),
+        facts: Facts::Holder,
+        context,
+    }
+}
+
+fn parcel_view(parcel: &Parcel) -> ParcelView {
+    let zone = |plan: &str, share: &ZoneShare| ZoneView {
+        plan: plan.to_owned(),
+        code: share.zone.code.clone(),
+        name: share.zone.name.clone(),
+        share: percent(share.share_bp),
+        articles: share.zone.nta_articles.join(", "),
+        uses: share.zone.permitted_uses.clone(),
+    };
+    let zones = parcel
+        .zones_in_force
+        .iter()
+        .map(|share| zone(plan_name(share.zone.plan), share))
+        .chain(
+            parcel
+                .zones_adopted
+                .iter()
+                .map(|share| zone(plan_name(share.zone.plan), share)),
+        )
+        .collect();
+    let constraints = parcel
+        .constraints
+        .iter()
+        .map(|c| format!("{} ({})", c.description, c.norm))
+        .collect::<Vec<_>>()
+        .join("; ");
+    ParcelView {
+        foglio: parcel.foglio.clone(),
+        particella: parcel.particella.clone(),
+        subalterno: parcel.subalterno.clone().unwrap_or_default(),
+        area: parcel.area_m2,
+        zones,
+        constraints,
+    }
+}
+
+fn plan_name(plan: Plan) -> &'static str {
+    match plan {
+        Plan::InForce => "vigente",
+        Plan::Adopted => "adottato",
+    }
+}
+
+/// A share in hundredths of a percent, printed: 10000 → «100%», 3333 → «33,33%».
+fn percent(share_bp: u32) -> String {
+    let whole = share_bp / 100;
+    match share_bp % 100 {
+        0 => format!("{whole}%"),
+        cents => format!("{whole},{cents:02}%"),
     }
 }
 

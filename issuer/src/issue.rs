@@ -3,7 +3,9 @@
 //! hands in the number and the status-list index and stores the result.
 
 use keys::{KeySigner, TrustStore};
-use seal::{BolloRef, CertificateKind, CertificateNumber, Claims, Facts, Seal, Stamp, Usage};
+use seal::{
+    BolloRef, CertificateKind, CertificateNumber, Claims, Facts, Holder, Seal, Stamp, Usage,
+};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -12,7 +14,7 @@ use crate::catalogue::{
 };
 use crate::content;
 use crate::eligibility::{self, Refusal, Subject};
-use crate::model::{BolloMode, ComuneRecord};
+use crate::model::{BolloMode, ComuneRecord, Parcel};
 use crate::pdf::{self, Block, CertificatePage, RenderError};
 use crate::qr::{QrError, SealQr, qr_text};
 use crate::rome;
@@ -30,16 +32,33 @@ pub struct Request<'a> {
     pub comune: &'a ComuneRecord,
     /// The kind, from the catalogue.
     pub spec: &'static KindSpec,
-    /// For a contestuale, the kinds it combines.
-    pub parts: &'a [CertificateKind],
-    /// The person and their registry data.
-    pub subject: &'a Subject,
+    /// What the certificate is about.
+    pub about: About<'a>,
     /// The declared use.
     pub usage: Usage,
     /// The stamp-duty payment, for a certificate in bollo.
     pub bollo: Option<BolloRef>,
     /// The issue time.
     pub issued_at: OffsetDateTime,
+}
+
+/// What a certificate is about.
+#[derive(Debug, Clone, Copy)]
+pub enum About<'a> {
+    /// A person, for the anagrafe certificates.
+    Person {
+        /// The person and their registry data.
+        subject: &'a Subject,
+        /// For a contestuale, the kinds it combines.
+        parts: &'a [CertificateKind],
+    },
+    /// Land, for a CDU.
+    Land {
+        /// Who asked for it.
+        applicant: &'a Holder,
+        /// The parcels, as the registry holds them.
+        parcels: &'a [Parcel],
+    },
 }
 
 /// A certificate ready to store: sealed, rendered, checked.
@@ -63,6 +82,9 @@ pub enum IssueError {
     /// The registry data do not allow it.
     #[error(transparent)]
     Refused(#[from] Refusal),
+    /// A CDU names no parcel.
+    #[error("il certificato di destinazione urbanistica richiede almeno una particella")]
+    NoParcels,
     /// A certificate in bollo needs its payment first.
     #[error(
         "il certificato in bollo richiede il pagamento dell'imposta di bollo prima del rilascio"
@@ -97,12 +119,25 @@ pub fn prepare(
     trust: &TrustStore,
 ) -> Result<Prepared, IssueError> {
     let spec = request.spec;
-    eligibility::check(spec.kind, request.parts, request.subject)?;
+    let content = match request.about {
+        About::Person { subject, parts } => {
+            eligibility::check(spec.kind, parts, subject)?;
+            content::build(spec.kind, parts, subject)
+        }
+        About::Land { applicant, parcels } => {
+            if spec.kind != CertificateKind::DestinazioneUrbanistica {
+                return Err(Refusal::NotAPersonCertificate.into());
+            }
+            if parcels.is_empty() {
+                return Err(IssueError::NoParcels);
+            }
+            content::build_cdu(applicant, parcels)
+        }
+    };
     let usage = effective_usage(spec, &request.usage);
     if usage.stamp == Stamp::Bollo && request.bollo.is_none() {
         return Err(IssueError::BolloNotPaid);
     }
-    let content = content::build(spec.kind, request.parts, request.subject);
     let issued_at = request
         .issued_at
         .replace_nanosecond(0)
@@ -127,6 +162,12 @@ pub fn prepare(
         status_index,
         demo: request.comune.demo,
     };
+    // A CDU always travels as a digest: its parcels and zones are the
+    // certificate, and the registry shows them in full online. Other kinds
+    // fall back to a digest only when their facts would not print legibly.
+    if spec.kind == CertificateKind::DestinazioneUrbanistica {
+        claims.facts = Facts::digest_of(&body_text(&body));
+    }
     let mut seal = Seal::sign(&claims, signer)?;
     if seal.as_bytes().len() > MAX_TYPED_SEAL_BYTES {
         claims.facts = Facts::digest_of(&body_text(&body));

@@ -263,7 +263,11 @@ impl Canvas {
         }
         let size = 9.5;
         let gap = 8.0;
+        // Each column wants its widest cell on one line, and needs at least
+        // its longest word; when the table is too wide, columns give up
+        // what they can spare above their longest word, in proportion.
         let mut natural = vec![20.0_f32; columns];
+        let mut least = vec![20.0_f32; columns];
         for (index, row) in rows.iter().enumerate() {
             let face = fonts::face(if index == 0 {
                 Weight::SemiBold
@@ -272,18 +276,31 @@ impl Canvas {
             })?;
             for (c, cell) in row.iter().enumerate() {
                 natural[c] = natural[c].max(face.width(cell, size));
+                let longest_word = cell
+                    .split_whitespace()
+                    .map(|w| face.width(w, size))
+                    .fold(0.0, f32::max);
+                least[c] = least[c].max(longest_word);
             }
         }
         let available = width - gap * (columns as f32 - 1.0);
         let total: f32 = natural.iter().sum();
-        // Shrink every column alike when the table is too wide; otherwise
-        // give the spare width to the last column.
-        let mut widths: Vec<f32> = natural
-            .iter()
-            .map(|w| w * (available / total).min(1.0))
-            .collect();
+        let floor: f32 = least.iter().sum();
+        let mut widths: Vec<f32> = if total <= available {
+            natural.clone()
+        } else if floor >= available {
+            least.iter().map(|w| w * available / floor).collect()
+        } else {
+            let spare = (available - floor) / (total - floor);
+            least
+                .iter()
+                .zip(&natural)
+                .map(|(l, n)| l + (n - l) * spare)
+                .collect()
+        };
+        let slack = (available - widths.iter().sum::<f32>()).max(0.0);
         if let Some(last) = widths.last_mut() {
-            *last += (available - total).max(0.0);
+            *last += slack;
         }
         for (index, row) in rows.iter().enumerate() {
             let weight = if index == 0 {

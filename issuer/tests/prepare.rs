@@ -6,10 +6,11 @@ use std::process::Command;
 
 use issuer::catalogue::{self, CATALOGUE, parse_usage};
 use issuer::eligibility::{Refusal, Subject};
-use issuer::issue::{IssueError, Prepared, Request, prepare};
+use issuer::issue::{About, IssueError, Prepared, Request, prepare};
 use issuer::model::{
-    Address, AireRegistration, BolloMode, Certifiability, CivilStatus, ComuneRecord, Convivenza,
-    Family, OpenProcedure, Person, Registration, Sex, UnionKind, UnionRecord,
+    Address, AireRegistration, BolloMode, Certifiability, CivilStatus, ComuneRecord, Constraint,
+    Convivenza, Family, OpenProcedure, Parcel, Person, Plan, Registration, Sex, UnionKind,
+    UnionRecord, Zone, ZoneShare,
 };
 use issuer::templates::Templates;
 use seal::samples::fiscal_code;
@@ -106,8 +107,7 @@ fn issue(
     let request = Request {
         comune: &comune,
         spec: catalogue::spec_of(kind).expect("in catalogue"),
-        parts,
-        subject,
+        about: About::Person { subject, parts },
         usage: parse_usage(usage).expect("valid use"),
         bollo: None,
         issued_at: datetime!(2026-03-02 09:15:00 UTC),
@@ -376,6 +376,90 @@ fn the_printed_qr_decodes_with_zbarimg_at_300_and_150_dpi() {
         );
         let bytes = seal::text::parse_text(text).expect("seal text");
         assert_eq!(bytes, prepared.seal.as_bytes(), "{dpi} dpi");
+    }
+}
+
+fn zone(plan: Plan, code: &str, name: &str) -> Zone {
+    Zone {
+        plan,
+        code: code.into(),
+        name: name.into(),
+        nta_articles: vec!["art. 24".into(), "art. 25".into()],
+        permitted_uses: "attività agricole e residenza dell'imprenditore agricolo".into(),
+    }
+}
+
+#[test]
+fn a_cdu_lists_each_parcel_with_its_zones_shares_and_constraints() {
+    let comune = comune();
+    let (_, signer, trust) = keys_for(&demo_comune(), KEYS_MADE);
+    let templates = Templates::builtin().expect("templates");
+    let parcels = vec![Parcel {
+        foglio: "12".into(),
+        particella: "345".into(),
+        subalterno: None,
+        area_m2: 5400,
+        zones_in_force: vec![
+            ZoneShare {
+                zone: zone(Plan::InForce, "E1", "Zona agricola"),
+                share_bp: 6000,
+            },
+            ZoneShare {
+                zone: zone(Plan::InForce, "B2", "Zona residenziale di completamento"),
+                share_bp: 4000,
+            },
+        ],
+        zones_adopted: vec![ZoneShare {
+            zone: zone(Plan::Adopted, "E2", "Zona agricola di pregio"),
+            share_bp: 10000,
+        }],
+        constraints: vec![Constraint {
+            code: "PAES".into(),
+            description: "Vincolo paesaggistico".into(),
+            norm: "D.Lgs. 42/2004 art. 142".into(),
+        }],
+    }];
+    let applicant = subject().person;
+    let holder = seal::Holder {
+        surname: applicant.surname.clone(),
+        given_names: applicant.given_names.clone(),
+        birth_date: applicant.birth_date,
+        birth_place: applicant.birth_place.clone(),
+        fiscal_code: applicant.fiscal_code.clone(),
+    };
+    let request = Request {
+        comune: &comune,
+        spec: catalogue::spec_of(CertificateKind::DestinazioneUrbanistica).expect("CDU"),
+        about: About::Land {
+            applicant: &holder,
+            parcels: &parcels,
+        },
+        usage: parse_usage("esente:99:successione").expect("use"),
+        bollo: None,
+        issued_at: datetime!(2026-03-02 09:15:00 UTC),
+    };
+    let number = CertificateNumber::new(2026, 124).expect("number");
+    let prepared = prepare(&request, number, 8, &templates, &signer, &trust).expect("issued");
+    assert!(
+        matches!(prepared.claims.facts, seal::Facts::Digest(_)),
+        "a CDU seals a digest"
+    );
+    assert_eq!(
+        prepared.claims.expires_at,
+        Some(datetime!(2026-03-02 09:15:00 UTC) + time::Duration::days(365))
+    );
+    let Some(text) = pdf_text(&prepared.pdf) else {
+        return;
+    };
+    for expected in [
+        "Foglio 12, particella 345",
+        "E1 Zona agricola",
+        "60%",
+        "40%",
+        "adottato",
+        "Vincolo paesaggistico",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
 
