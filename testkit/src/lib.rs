@@ -2,6 +2,8 @@
 //! installed (skipping, or failing under CI, when it is not) and keys made
 //! in memory for a comune.
 
+pub mod fixtures;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
