@@ -25,7 +25,10 @@ fn benches(c: &mut Criterion) {
         let request = Request {
             comune: &comune,
             spec: catalogue::spec_of(kind).expect("in catalogue"),
-            about: About::Person { subject: &subject, parts: &[] },
+            about: About::Person {
+                subject: &subject,
+                parts: &[],
+            },
             usage: parse_usage("esente:9").expect("use"),
             bollo: None,
             issued_at: datetime!(2026-03-02 09:15:00 UTC),
@@ -33,7 +36,8 @@ fn benches(c: &mut Criterion) {
         let name = catalogue::spec_of(kind).map(|s| s.slug).unwrap_or("?");
         group.bench_function(format!("prepare/{name}"), |b| {
             b.iter(|| {
-                prepare(black_box(&request), number, 7, &templates, &signer, &trust).expect("prepares")
+                prepare(black_box(&request), number, 7, &templates, &signer, &trust)
+                    .expect("prepares")
             })
         });
     }

@@ -15,6 +15,7 @@ use crate::catalogue::{
 use crate::content;
 use crate::eligibility::{self, Refusal, Subject};
 use crate::model::{BolloMode, ComuneRecord, Parcel};
+use crate::pades::{self, PadesError, SignOptions};
 use crate::pdf::{self, Block, CertificatePage, RenderError};
 use crate::qr::{QrError, SealQr, qr_text};
 use crate::rome;
@@ -68,7 +69,7 @@ pub struct Prepared {
     pub claims: Claims,
     /// The seal.
     pub seal: Seal,
-    /// The PDF.
+    /// The PDF, carrying its PAdES electronic seal.
     pub pdf: Vec<u8>,
     /// SHA-256 of the PDF.
     pub pdf_sha256: [u8; 32],
@@ -105,6 +106,9 @@ pub enum IssueError {
     /// The PDF could not be rendered.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// The PDF could not be sealed.
+    #[error("sigillo elettronico del PDF: {0}")]
+    Pades(#[from] PadesError),
 }
 
 /// Prepares a certificate. The seal is verified with `trust` and its QR
@@ -198,7 +202,14 @@ pub fn prepare(
         seal_url: seal.to_url(&request.comune.verification_host),
         created_at: issued_at,
     };
-    let pdf = pdf::render(&page)?;
+    let rendered = pdf::render(&page)?;
+    let options = SignOptions {
+        signing_time: issued_at,
+        name: format!("Comune di {}", request.comune.name),
+        reason: format!("{} n. {number}", spec.kind.title()),
+        location: request.comune.name.clone(),
+    };
+    let pdf = pades::sign_pdf(&rendered, signer, &options)?;
     let pdf_sha256 = Sha256::digest(&pdf).into();
     Ok(Prepared {
         claims,

@@ -604,23 +604,26 @@ impl Canvas {
 }
 
 /// Puts the seal's text in the document information dictionary.
-fn add_seal_to_info(doc: &mut lopdf::Document, seal_url: &str) -> Result<(), String> {
+fn add_seal_to_info(doc: &mut lopdf_printpdf::Document, seal_url: &str) -> Result<(), String> {
     let info = doc
         .trailer
         .get(b"Info")
-        .and_then(lopdf::Object::as_reference)
+        .and_then(lopdf_printpdf::Object::as_reference)
         .ok();
-    let value = lopdf::Object::String(seal_url.as_bytes().to_vec(), lopdf::StringFormat::Literal);
+    let value = lopdf_printpdf::Object::String(
+        seal_url.as_bytes().to_vec(),
+        lopdf_printpdf::StringFormat::Literal,
+    );
     match info {
         Some(id) => {
             let dict = doc
                 .get_object_mut(id)
-                .and_then(lopdf::Object::as_dict_mut)
+                .and_then(lopdf_printpdf::Object::as_dict_mut)
                 .map_err(|e| e.to_string())?;
             dict.set(SEAL_INFO_KEY, value);
         }
         None => {
-            let id = doc.add_object(lopdf::dictionary! { SEAL_INFO_KEY => value });
+            let id = doc.add_object(lopdf_printpdf::dictionary! { SEAL_INFO_KEY => value });
             doc.trailer.set("Info", id);
         }
     }

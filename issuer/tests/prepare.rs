@@ -14,7 +14,7 @@ use issuer::model::{
 use issuer::templates::Templates;
 use seal::{CertificateKind, CertificateNumber};
 use testkit::fixtures::{comune, subject};
-use testkit::{KEYS_MADE, command_available, demo_comune, keys_for};
+use testkit::{KEYS_MADE, command_available, comune_keys, demo_comune, keys_for};
 use time::macros::{date, datetime};
 
 fn issue(
@@ -402,4 +402,64 @@ fn write_samples() {
         let prepared = issue(kind, &parts, &subject(), "esente:3/giudiziario").expect("issued");
         std::fs::write(format!("{dir}/sample-{}.pdf", kind.code()), &prepared.pdf).expect("write");
     }
+}
+
+#[test]
+fn a_prepared_certificate_is_totally_signed_and_a_changed_byte_is_caught() {
+    use testkit::pdf_tools::{
+        Scratch, pdfsig, poppler_and_qpdf_available, pyhanko, pyhanko_available, qpdf_check,
+    };
+    if !poppler_and_qpdf_available() || !pyhanko_available() {
+        return;
+    }
+    // pyHanko checks the signer certificate at its own clock: keys made now.
+    let keys = comune_keys(
+        &demo_comune(),
+        time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+    );
+    let comune = comune();
+    let subject = subject();
+    let templates = Templates::builtin().expect("templates");
+    let request = Request {
+        comune: &comune,
+        spec: catalogue::spec_of(CertificateKind::Residenza).expect("in catalogue"),
+        about: About::Person {
+            subject: &subject,
+            parts: &[],
+        },
+        usage: parse_usage("esente:9").expect("valid use"),
+        bollo: None,
+        issued_at: time::OffsetDateTime::now_utc(),
+    };
+    let number = CertificateNumber::new(2026, 125).expect("number");
+    let prepared =
+        prepare(&request, number, 9, &templates, &keys.signer, &keys.trust).expect("issued");
+    let scratch = Scratch::new();
+    let pdf = scratch.write("c.pdf", &prepared.pdf);
+    let ca = scratch.write("ca.pem", keys.ca.certificate.to_pem().as_bytes());
+    let report = pdfsig(&pdf);
+    assert!(
+        report.contains("Signature Validation: Signature is Valid."),
+        "{report}"
+    );
+    assert!(report.contains("Total document signed"), "{report}");
+    let (clean, qpdf) = qpdf_check(&pdf);
+    assert!(clean, "{qpdf}");
+    let (code, verdict) = pyhanko(&pdf, &ca);
+    assert_eq!(code, 0, "{verdict}");
+
+    let mut changed = prepared.pdf.clone();
+    let at = changed
+        .windows(9)
+        .position(|w| w == b"/Producer")
+        .expect("a byte to change");
+    changed[at + 2] ^= 0x20;
+    let tampered = scratch.write("changed.pdf", &changed);
+    let report = pdfsig(&tampered);
+    assert!(
+        !report.contains("Signature is Valid."),
+        "pdfsig missed the change: {report}"
+    );
+    let (code, verdict) = pyhanko(&tampered, &ca);
+    assert_ne!(code, 0, "pyHanko missed the change: {verdict}");
 }

@@ -3,6 +3,7 @@
 //! in memory for a comune.
 
 pub mod fixtures;
+pub mod pdf_tools;
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -50,20 +51,45 @@ pub fn demo_comune() -> Comune {
     }
 }
 
-/// A CA and a signer for `comune`, made at `at`, with the trust list that
-/// holds them; the signer presents its CA.
-pub fn keys_for(comune: &Comune, at: OffsetDateTime) -> (KeyAndCertificate, KeySigner, TrustStore) {
+/// A comune's keys for a test: its CA, its seal signer, and the trust list
+/// that holds both.
+#[derive(Debug)]
+pub struct ComuneKeys {
+    /// The CA: its certificate is the trust root outside validators need.
+    pub ca: KeyAndCertificate,
+    /// The signer's certificate and private key.
+    pub signer_keys: KeyAndCertificate,
+    /// The signer, presenting its CA too.
+    pub signer: KeySigner,
+    /// A trust list of the CA and the signer.
+    pub trust: TrustStore,
+}
+
+/// A CA and a signer for `comune`, made at `at`.
+pub fn comune_keys(comune: &Comune, at: OffsetDateTime) -> ComuneKeys {
     let ca = generate_ca(comune, at).expect("CA");
-    let signer = generate_signer(comune, &ca, at).expect("signer");
+    let signer_keys = generate_signer(comune, &ca, at).expect("signer");
     let mut trust = TrustStore::new();
     trust.add_ca(ca.certificate.clone()).expect("trusted CA");
     trust
-        .add_signer(signer.certificate.clone())
+        .add_signer(signer_keys.certificate.clone())
         .expect("trusted signer");
-    let key_signer = KeySigner::new(&signer.certificate, &signer.key)
+    let signer = KeySigner::new(&signer_keys.certificate, &signer_keys.key)
         .expect("key signer")
         .with_ca(&ca.certificate);
-    (signer, key_signer, trust)
+    ComuneKeys {
+        ca,
+        signer_keys,
+        signer,
+        trust,
+    }
+}
+
+/// [`comune_keys`] as a tuple: the signer's certificate and key, the
+/// signer, the trust list.
+pub fn keys_for(comune: &Comune, at: OffsetDateTime) -> (KeyAndCertificate, KeySigner, TrustStore) {
+    let keys = comune_keys(comune, at);
+    (keys.signer_keys, keys.signer, keys.trust)
 }
 
 /// "Now" for verifying the seal samples.

@@ -1,0 +1,95 @@
+//! The outside PDF checkers the tests trust because we did not write them:
+//! pdfsig (poppler), qpdf and pyHanko.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::tool_available;
+
+/// Whether pdfsig (poppler-utils) and qpdf are here.
+pub fn poppler_and_qpdf_available() -> bool {
+    tool_available("pdfsig (poppler-utils)", Command::new("pdfsig").arg("-v"))
+        && tool_available("qpdf", Command::new("qpdf").arg("--version"))
+}
+
+/// Whether python3 with pyHanko is here.
+pub fn pyhanko_available() -> bool {
+    tool_available(
+        "python3 with pyHanko and pyhanko-certvalidator",
+        Command::new("python3").args(["-c", "import pyhanko.sign, pyhanko_certvalidator"]),
+    )
+}
+
+/// A scratch directory holding the files a test hands to outside tools.
+#[derive(Debug)]
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Writes `bytes` to `name` in the directory and returns its path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        path
+    }
+}
+
+/// What `pdfsig FILE` prints (stdout and stderr together).
+pub fn pdfsig(pdf: &Path) -> String {
+    let output = Command::new("pdfsig")
+        .arg(pdf)
+        .output()
+        .expect("pdfsig runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Whether `qpdf --check FILE` passes, and what it printed.
+pub fn qpdf_check(pdf: &Path) -> (bool, String) {
+    let output = Command::new("qpdf")
+        .arg("--check")
+        .arg(pdf)
+        .output()
+        .expect("qpdf runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // qpdf exits 0 when clean, 3 when it only warns: warnings fail here too.
+    (output.status.code() == Some(0), text)
+}
+
+/// pyHanko's verdict on `pdf` with `ca_pem` as trust root: the script's
+/// exit code (0 all good, 1 a check failed, 2 unreadable) and its output.
+pub fn pyhanko(pdf: &Path, ca_pem: &Path) -> (i32, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/pyhanko_validate.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(pdf)
+        .arg(ca_pem)
+        .output()
+        .expect("python3 runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
