@@ -5,11 +5,26 @@
 //! [`issue::prepare`] makes one certificate: the issuance controls
 //! ([`eligibility`]), its content, the seal, the QR code checked by decoding
 //! it back, the PDF ([`pdf`]) and its PAdES electronic seal
-//! ([`pades::sign_pdf`]).
+//! ([`pades::sign_pdf`]). The [`store`] keeps the registry data (SQLite or
+//! PostgreSQL) with its CSV importers and the registry of issued
+//! certificates; [`cf`] ties a codice fiscale to a person's data; [`demo`]
+//! is the fictional demo comune.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = issuer::store::Store::connect("sqlite:sigillo.db?mode=rwc").await?;
+//! issuer::demo::load(&store).await?;
+//! let demo = issuer::demo::code();
+//! let found = store.search_people(demo, "rossi", 10).await?;
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
+pub mod anpr;
 pub mod catalogue;
+pub mod cf;
 pub mod content;
+pub mod demo;
 pub mod eligibility;
 pub mod fonts;
 pub mod issue;
@@ -18,4 +33,5 @@ pub mod pades;
 pub mod pdf;
 pub mod qr;
 pub mod rome;
+pub mod store;
 pub mod templates;

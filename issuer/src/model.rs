@@ -2,7 +2,7 @@
 //! their registry families, cadastral parcels under the town plan, and the
 //! registry of issued certificates. Every record belongs to one comune.
 
-use seal::{CertificateKind, CertificateNumber, CodiceFiscale, ComuneCode, Kid};
+use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid};
 use time::{Date, OffsetDateTime};
 
 /// A comune served by this deployment, with what issuance needs to know.
@@ -31,6 +31,8 @@ pub struct ComuneRecord {
     pub diritti_esente_cents: i64,
     /// A demo comune: its certificates carry «DEMO — privo di valore legale».
     pub demo: bool,
+    /// The seal signer in use for this comune, once keys exist.
+    pub signer_kid: Option<Kid>,
 }
 
 /// How a comune collects the stamp duty (DOMAIN.md §3).
@@ -56,6 +58,25 @@ pub enum Sex {
     F,
 }
 
+impl Sex {
+    /// The code in import files and in the database: `M` or `F`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::M => "M",
+            Self::F => "F",
+        }
+    }
+
+    /// The sex with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "M" => Some(Self::M),
+            "F" => Some(Self::F),
+            _ => None,
+        }
+    }
+}
+
 /// Stato civile, as ANPR records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CivilStatus {
@@ -75,6 +96,37 @@ pub enum CivilStatus {
     UnionWidowed,
 }
 
+impl CivilStatus {
+    /// Every civil status, in the order above.
+    pub const ALL: [Self; 7] = [
+        Self::Single,
+        Self::Married,
+        Self::Widowed,
+        Self::Divorced,
+        Self::CivilUnion,
+        Self::UnionDissolved,
+        Self::UnionWidowed,
+    ];
+
+    /// The code in import files and in the database (`docs/import.md`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Single => "celibe-nubile",
+            Self::Married => "coniugato",
+            Self::Widowed => "vedovo",
+            Self::Divorced => "divorziato",
+            Self::CivilUnion => "unito-civilmente",
+            Self::UnionDissolved => "libero-scioglimento-unione",
+            Self::UnionWidowed => "libero-decesso-unito",
+        }
+    }
+
+    /// The civil status with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.code() == code)
+    }
+}
+
 /// The ANPR certifiability of a person (`tab_Motivi_di_non_certificabilità`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Certifiability {
@@ -88,6 +140,32 @@ pub enum Certifiability {
     NotRegistrable,
     /// 4 — interdetto sottoposto a tutela.
     Interdicted,
+}
+
+impl Certifiability {
+    /// The ANPR id (0–4).
+    pub fn code(self) -> u8 {
+        match self {
+            Self::NotCertifiable => 0,
+            Self::Partial => 1,
+            Self::Full => 2,
+            Self::NotRegistrable => 3,
+            Self::Interdicted => 4,
+        }
+    }
+
+    /// The certifiability with this ANPR id.
+    pub fn from_code(code: u8) -> Option<Self> {
+        [
+            Self::NotCertifiable,
+            Self::Partial,
+            Self::Full,
+            Self::NotRegistrable,
+            Self::Interdicted,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
 }
 
 /// How a person stands in this comune's registry.
@@ -155,7 +233,7 @@ pub struct Person {
 }
 
 /// An address in the comune, as printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Address {
     /// Street type and name, e.g. `VIA GIUSEPPE GARIBALDI`.
     pub street: String,
@@ -237,6 +315,24 @@ pub enum UnionKind {
     CohabitationContract,
 }
 
+impl UnionKind {
+    /// The code in import files and in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Marriage => "matrimonio",
+            Self::CivilUnion => "unione-civile",
+            Self::CohabitationContract => "contratto-convivenza",
+        }
+    }
+
+    /// The kind with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Marriage, Self::CivilUnion, Self::CohabitationContract]
+            .into_iter()
+            .find(|kind| kind.code() == code)
+    }
+}
+
 /// An administrative procedure open on a person (e.g. a change of residence
 /// being verified): while open, certificates are not issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +352,25 @@ pub enum Plan {
     InForce,
     /// The adopted plan not yet in force (piano adottato), under safeguard.
     Adopted,
+}
+
+impl Plan {
+    /// The code in import files and in the database: `vigente`, `adottato`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InForce => "vigente",
+            Self::Adopted => "adottato",
+        }
+    }
+
+    /// The plan with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "vigente" => Some(Self::InForce),
+            "adottato" => Some(Self::Adopted),
+            _ => None,
+        }
+    }
 }
 
 /// A town-plan zone.
@@ -329,6 +444,44 @@ pub enum CertificateStatus {
     Void,
 }
 
+impl CertificateStatus {
+    /// The code in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Issued => "issued",
+            Self::Revoked => "revoked",
+            Self::Superseded => "superseded",
+            Self::Expired => "expired",
+            Self::Void => "void",
+        }
+    }
+
+    /// The status with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Issued,
+            Self::Revoked,
+            Self::Superseded,
+            Self::Expired,
+            Self::Void,
+        ]
+        .into_iter()
+        .find(|status| status.code() == code)
+    }
+
+    /// Whether the certificate's PDF may be handed out: only once issued
+    /// (and still afterwards, when expired, revoked or superseded, so the
+    /// holder can see what was issued); never while pending or when void.
+    pub fn pdf_available(self) -> bool {
+        matches!(
+            self,
+            Self::Issued | Self::Expired | Self::Revoked | Self::Superseded
+        )
+    }
+}
+
 /// One row of the registry of issued certificates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateRecord {
@@ -344,6 +497,8 @@ pub struct CertificateRecord {
     pub holder: CodiceFiscale,
     /// Use declared: `bollo` or `esente:<id>`.
     pub usage: String,
+    /// The art. 40 clause printed on it.
+    pub clause: Clause,
     /// Status.
     pub status: CertificateStatus,
     /// When it was created (prepared).
@@ -364,4 +519,6 @@ pub struct CertificateRecord {
     pub issued_by: String,
     /// Revocation reason, when revoked.
     pub revocation_reason: Option<String>,
+    /// When it was revoked, if it has been.
+    pub revoked_at: Option<OffsetDateTime>,
 }

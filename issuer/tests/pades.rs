@@ -4,14 +4,14 @@
 //! and a cross-reference stream with object streams). Needs poppler-utils,
 //! qpdf and python3 with pyHanko; without them those tests are skipped.
 
-mod common;
+mod pdf_samples;
 
-use common::{
+use issuer::pades::{CmsSigner, PadesError, sign_pdf};
+use lopdf::{Document, IncrementalDocument, Object, dictionary};
+use pdf_samples::{
     Scratch, TestKeys, Xref, ends_with_xref_stream, lopdf_pdf, pdfsig, poppler_and_qpdf_available,
     printpdf_pdf, pyhanko, pyhanko_available, qpdf_check, sign_options, test_keys,
 };
-use issuer::pades::{CmsSigner, PadesError, sign_pdf};
-use lopdf::{Document, IncrementalDocument, Object, dictionary};
 
 const PDFSIG_VALID: &str = "Signature Validation: Signature is Valid.";
 const PDFSIG_TOTAL: &str = "Total document signed";

@@ -27,6 +27,7 @@ pub fn comune() -> ComuneRecord {
         diritti_bollo_cents: 52,
         diritti_esente_cents: 26,
         demo: true,
+        signer_kid: None,
     }
 }
 

@@ -1,160 +1,288 @@
-//! Shared set-up for the issuer crate's integration tests: keys, sample
-//! PDFs made with printpdf and lopdf, and the outside checkers (pdfsig,
-//! qpdf, pyHanko).
+//! Shared set-up for the store's integration tests: a fresh database per
+//! test — a temporary SQLite file always, and a fresh PostgreSQL schema too
+//! when `SIGILLO_TEST_DATABASE_URL` is set — and builders for import files.
 #![allow(dead_code, reason = "each test file uses only some of these helpers")]
 
-use issuer::pades::SignOptions;
-use keys::{KeyAndCertificate, KeySigner, generate_ca, generate_signer};
-use lopdf::content::{Content, Operation};
-use lopdf::xref::XrefType;
-use lopdf::{Document, Object, Stream, dictionary};
-use testkit::demo_comune;
-use time::OffsetDateTime;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-/// A comune's CA and a signer presenting signer and CA certificates, made
-/// now: outside validators check the certificates at their own clock.
-pub(crate) struct TestKeys {
-    /// The CA, whose certificate is the trust root.
-    pub(crate) ca: KeyAndCertificate,
-    /// The seal signer.
-    pub(crate) signer: KeySigner,
+use issuer::cf;
+use issuer::model::{BolloMode, ComuneRecord, Sex};
+use issuer::store::Store;
+use issuer::store::import::{PARCEL_COLUMNS, PEOPLE_COLUMNS};
+use seal::ComuneCode;
+use sqlx::Connection as _;
+use time::macros::date;
+
+/// The variable naming the PostgreSQL server for the tests.
+pub(crate) const DATABASE_URL_VAR: &str = "SIGILLO_TEST_DATABASE_URL";
+
+/// A store on a database of its own, removed when dropped.
+pub(crate) struct TestDb {
+    /// The store (dropped before the database it uses).
+    pub(crate) store: Store,
+    /// `sqlite` or `postgres`, for assertion messages.
+    pub(crate) label: &'static str,
+    /// The URL the store was opened with.
+    pub(crate) url: String,
+    _cleanup: Cleanup,
 }
 
-pub(crate) fn test_keys() -> TestKeys {
-    let comune = demo_comune();
-    let now = OffsetDateTime::now_utc();
-    let ca = generate_ca(&comune, now).expect("CA");
-    let signer_keys = generate_signer(&comune, &ca, now).expect("signer");
-    let signer = KeySigner::new(&signer_keys.certificate, &signer_keys.key)
-        .expect("key signer")
-        .with_ca(&ca.certificate);
-    TestKeys { ca, signer }
+enum Cleanup {
+    Sqlite(tempfile::TempDir),
+    Postgres(PgSchema),
 }
 
-/// What the signature dictionary says, signed now.
-pub(crate) fn sign_options() -> SignOptions {
-    SignOptions {
-        signing_time: OffsetDateTime::now_utc(),
-        name: "Comune di Borgo Sigillo".into(),
-        reason: "Rilascio del certificato di residenza".into(),
-        location: "Borgo Sigillo".into(),
-    }
+/// A schema created for one test, dropped with everything in it.
+struct PgSchema {
+    base_url: String,
+    schema: String,
 }
 
-/// A one-page certificate as printpdf renders it (PDF 1.3, a classic
-/// cross-reference table).
-pub(crate) fn printpdf_pdf() -> Vec<u8> {
-    use printpdf::{
-        BuiltinFont, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt,
-        TextItem,
-    };
-    let font = PdfFontHandle::Builtin(BuiltinFont::Helvetica);
-    let line = |y: f32, size: f32, text: &str| {
-        [
-            Op::SetFont {
-                font: font.clone(),
-                size: Pt(size),
-            },
-            Op::SetTextCursor {
-                pos: Point::new(Mm(20.0), Mm(y)),
-            },
-            Op::ShowText {
-                items: vec![TextItem::Text(text.into())],
-            },
-        ]
-    };
-    let mut ops = vec![Op::StartTextSection];
-    ops.extend(line(270.0, 16.0, "Comune di Borgo Sigillo"));
-    ops.extend(line(255.0, 12.0, "Certificato di residenza"));
-    ops.push(Op::EndTextSection);
-    let mut doc = PdfDocument::new("Certificato di residenza");
-    let mut warnings = Vec::new();
-    doc.with_pages(vec![PdfPage::new(Mm(210.0), Mm(297.0), ops)])
-        .save(&PdfSaveOptions::default(), &mut warnings)
-}
-
-/// How a lopdf-made sample ends its cross-reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Xref {
-    /// A classic table.
-    Table,
-    /// A cross-reference stream, with the catalog and pages in object
-    /// streams.
-    Stream,
-}
-
-/// A one-page PDF made with lopdf, with the cross-reference style asked.
-pub(crate) fn lopdf_pdf(xref: Xref) -> Vec<u8> {
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! {
-        "Type" => "Font",
-        "Subtype" => "Type1",
-        "BaseFont" => "Helvetica",
-    });
-    let resources_id = doc.add_object(dictionary! {
-        "Font" => dictionary! { "F1" => font_id },
-    });
-    let content = Content {
-        operations: vec![
-            Operation::new("BT", vec![]),
-            Operation::new("Tf", vec!["F1".into(), 14.into()]),
-            Operation::new("Td", vec![60.into(), 760.into()]),
-            Operation::new(
-                "Tj",
-                vec![Object::string_literal("Certificato di residenza")],
-            ),
-            Operation::new("ET", vec![]),
-        ],
-    };
-    let content_id = doc.add_object(Stream::new(
-        dictionary! {},
-        content.encode().expect("content encodes"),
-    ));
-    let page_id = doc.add_object(dictionary! {
-        "Type" => "Page",
-        "Parent" => pages_id,
-        "Contents" => content_id,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-    });
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages",
-            "Kids" => vec![page_id.into()],
-            "Count" => 1,
-            "Resources" => resources_id,
-        }),
-    );
-    let catalog_id = doc.add_object(dictionary! {
-        "Type" => "Catalog",
-        "Pages" => pages_id,
-    });
-    doc.trailer.set("Root", catalog_id);
-    let mut bytes = Vec::new();
-    match xref {
-        Xref::Table => {
-            doc.reference_table.cross_reference_type = XrefType::CrossReferenceTable;
-            doc.save_to(&mut bytes).expect("lopdf saves");
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, schema) = (self.base_url.clone(), self.schema.clone());
+        // Drop runs outside async context (and perhaps while a test panics):
+        // a thread with its own runtime does the asynchronous cleanup.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())?;
+            runtime.block_on(async {
+                let mut connection = sqlx::AnyConnection::connect(&url)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .execute(&mut connection)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok::<_, String>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: test schema {} was not dropped",
+                self.schema
+            );
         }
-        Xref::Stream => doc.save_modern(&mut bytes).expect("lopdf saves"),
     }
-    bytes
 }
 
-/// Whether the file's last cross-reference section is a stream: what
-/// `startxref` points at starts with `N G obj`, not `xref`.
-pub(crate) fn ends_with_xref_stream(pdf: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(pdf);
-    let at = text.rfind("startxref").expect("startxref");
-    let offset: usize = text[at + 9..]
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .expect("startxref offset");
-    !pdf[offset..].starts_with(b"xref")
+/// A fresh SQLite database in a temporary directory.
+pub(crate) async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite:{}?mode=rwc", dir.path().join("test.db").display());
+    let store = Store::connect(&url).await.expect("SQLite store");
+    TestDb {
+        store,
+        label: "sqlite",
+        url,
+        _cleanup: Cleanup::Sqlite(dir),
+    }
 }
 
-pub(crate) use testkit::pdf_tools::{
-    Scratch, pdfsig, poppler_and_qpdf_available, pyhanko, pyhanko_available, qpdf_check,
-};
+/// The PostgreSQL server's URL, if the tests should use one. Without it
+/// the PostgreSQL half of a test is skipped, with the reason printed
+/// straight to the terminal (past the test harness's capture); under
+/// `CI=true` its absence fails the test.
+pub(crate) fn postgres_url() -> Option<String> {
+    match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|value| value == "true") {
+                panic!(
+                    "{DATABASE_URL_VAR} is not set, and CI=true requires PostgreSQL (.ci/run sets it)"
+                );
+            }
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: {DATABASE_URL_VAR} not set; the PostgreSQL part of this test did not run"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh schema on the PostgreSQL server, with a store whose
+/// connections use it; `None` when no server is configured.
+pub(crate) async fn postgres() -> Option<TestDb> {
+    let base_url = postgres_url()?;
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    let schema = format!(
+        "sigillo_test_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&base_url)
+        .await
+        .expect("PostgreSQL at SIGILLO_TEST_DATABASE_URL");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut connection)
+        .await
+        .expect("a test schema");
+    let separator = if base_url.contains('?') { '&' } else { '?' };
+    let url = format!("{base_url}{separator}options=-csearch_path%3D{schema}");
+    let cleanup = PgSchema { base_url, schema };
+    let store = Store::connect(&url).await.expect("PostgreSQL store");
+    Some(TestDb {
+        store,
+        label: "postgres",
+        url,
+        _cleanup: Cleanup::Postgres(cleanup),
+    })
+}
+
+/// SQLite, and PostgreSQL when configured.
+pub(crate) async fn databases() -> Vec<TestDb> {
+    let mut all = vec![sqlite().await];
+    all.extend(postgres().await);
+    all
+}
+
+/// The comune the tests use.
+pub(crate) fn test_comune() -> ComuneRecord {
+    ComuneRecord {
+        code: ComuneCode::parse("999002").expect("valid code"),
+        belfiore: "M998".into(),
+        name: "Prova".into(),
+        province: "XX".into(),
+        creditor_fiscal_code: "99999999999".into(),
+        verification_host: "certificati.prova.example".into(),
+        bollo_mode: BolloMode::MarcaDigitale,
+        bollo_cents: 1600,
+        diritti_bollo_cents: 52,
+        diritti_esente_cents: 26,
+        demo: true,
+        signer_kid: None,
+    }
+}
+
+/// A store with the test comune configured.
+pub(crate) async fn with_comune(db: &TestDb) -> ComuneCode {
+    let comune = test_comune();
+    db.store
+        .upsert_comune(&comune)
+        .await
+        .expect("comune stored");
+    comune.code
+}
+
+/// A row of a people file: the given fields, a codice fiscale computed
+/// from them unless given, every other column empty.
+pub(crate) fn person(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut row: Vec<(String, String)> = [
+        ("sesso", "M"),
+        ("data_nascita", "1980-05-17"),
+        ("luogo_nascita", "ROMA (RM)"),
+        ("codice_luogo_nascita", "H501"),
+        ("cittadinanza", "ITALIANA"),
+        ("stato_civile", "celibe-nubile"),
+        ("posizione", "R"),
+        ("certificabilita", "2"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (key, value) in fields {
+        set(&mut row, key, value);
+    }
+    if get(&row, "codice_fiscale").is_empty() {
+        let code = cf::compute(
+            get(&row, "cognome"),
+            get(&row, "nome"),
+            if get(&row, "sesso") == "F" {
+                Sex::F
+            } else {
+                Sex::M
+            },
+            issuer_date(get(&row, "data_nascita")),
+            get(&row, "codice_luogo_nascita"),
+        )
+        .expect("test data give a codice fiscale");
+        set(&mut row, "codice_fiscale", code.as_str());
+    }
+    row
+}
+
+/// A family address for [`person`] rows.
+pub(crate) const VIA_ROMA_1: &[(&str, &str)] = &[
+    ("indirizzo_via", "VIA ROMA"),
+    ("indirizzo_civico", "1"),
+    ("indirizzo_cap", "99902"),
+    ("indirizzo_localita", "PROVA"),
+];
+
+fn set(row: &mut Vec<(String, String)>, key: &str, value: &str) {
+    match row.iter_mut().find(|(k, _)| k == key) {
+        Some(entry) => entry.1 = value.to_owned(),
+        None => row.push((key.to_owned(), value.to_owned())),
+    }
+}
+
+fn get<'a>(row: &'a [(String, String)], key: &str) -> &'a str {
+    row.iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn issuer_date(text: &str) -> time::Date {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, format).unwrap_or(date!(1980 - 01 - 01))
+}
+
+/// A CSV file with `columns` as header and one line per row (missing
+/// fields empty).
+pub(crate) fn csv_file(columns: &[&str], rows: &[Vec<(String, String)>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(columns).expect("header");
+    for row in rows {
+        let record: Vec<&str> = columns.iter().map(|column| get(row, column)).collect();
+        writer.write_record(&record).expect("row");
+    }
+    String::from_utf8(writer.into_inner().expect("flushed")).expect("UTF-8")
+}
+
+/// A people file.
+pub(crate) fn people_csv(rows: &[Vec<(String, String)>]) -> String {
+    csv_file(PEOPLE_COLUMNS, rows)
+}
+
+/// A row of a parcels file.
+pub(crate) fn parcel(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut row: Vec<(String, String)> = [
+        ("superficie_m2", "1000"),
+        ("piano", "vigente"),
+        ("zona_codice", "B1"),
+        ("zona_nome", "Residenziale di completamento"),
+        ("zona_articoli_nta", "art. 15"),
+        ("zona_usi", "Residenza"),
+        ("quota_percentuale", "100"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (key, value) in fields {
+        set(&mut row, key, value);
+    }
+    row
+}
+
+/// A parcels file.
+pub(crate) fn parcels_csv(rows: &[Vec<(String, String)>]) -> String {
+    csv_file(PARCEL_COLUMNS, rows)
+}
+
+/// Joins field lists: `fields(&[a, b])` for [`person`].
+pub(crate) fn fields<'a>(parts: &[&[(&'a str, &'a str)]]) -> Vec<(&'a str, &'a str)> {
+    parts.iter().flat_map(|part| part.iter().copied()).collect()
+}
+
+/// A progress callback that ignores progress.
+pub(crate) fn no_progress(_: issuer::store::ImportProgress) {}

@@ -1,0 +1,145 @@
+//! The comuni a deployment serves.
+
+use seal::{ComuneCode, Kid};
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, date_text, int, opt_date, opt_text, text};
+use crate::model::{BolloMode, ComuneRecord};
+
+/// The columns `comune_from_row` reads.
+macro_rules! comune_columns {
+    () => {
+        "code, belfiore, name, province, creditor_fiscal_code, verification_host, \
+         bollo_mode, bollo_authorization, bollo_authorized_on, bollo_cents, \
+         diritti_bollo_cents, diritti_esente_cents, demo, signer_kid"
+    };
+}
+
+impl Store {
+    /// Adds a comune, or replaces the settings of one already present.
+    pub async fn upsert_comune(&self, comune: &ComuneRecord) -> Result<(), StoreError> {
+        let (mode, authorization, authorized_on) = match &comune.bollo_mode {
+            BolloMode::Virtuale {
+                authorization,
+                authorized_on,
+            } => (
+                "virtuale",
+                Some(authorization.clone()),
+                Some(date_text(*authorized_on)),
+            ),
+            BolloMode::MarcaDigitale => ("marca", None, None),
+        };
+        sqlx::query(
+            "INSERT INTO comuni (code, belfiore, name, province, creditor_fiscal_code, \
+             verification_host, bollo_mode, bollo_authorization, bollo_authorized_on, \
+             bollo_cents, diritti_bollo_cents, diritti_esente_cents, demo, signer_kid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (code) DO UPDATE SET belfiore = excluded.belfiore, \
+             name = excluded.name, province = excluded.province, \
+             creditor_fiscal_code = excluded.creditor_fiscal_code, \
+             verification_host = excluded.verification_host, bollo_mode = excluded.bollo_mode, \
+             bollo_authorization = excluded.bollo_authorization, \
+             bollo_authorized_on = excluded.bollo_authorized_on, \
+             bollo_cents = excluded.bollo_cents, \
+             diritti_bollo_cents = excluded.diritti_bollo_cents, \
+             diritti_esente_cents = excluded.diritti_esente_cents, demo = excluded.demo, \
+             signer_kid = excluded.signer_kid",
+        )
+        .bind(comune.code.as_str().to_owned())
+        .bind(comune.belfiore.clone())
+        .bind(comune.name.clone())
+        .bind(comune.province.clone())
+        .bind(comune.creditor_fiscal_code.clone())
+        .bind(comune.verification_host.clone())
+        .bind(mode)
+        .bind(authorization)
+        .bind(authorized_on)
+        .bind(comune.bollo_cents)
+        .bind(comune.diritti_bollo_cents)
+        .bind(comune.diritti_esente_cents)
+        .bind(i64::from(comune.demo))
+        .bind(comune.signer_kid.map(|kid| kid.to_hex()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The comune with this ISTAT code, if configured.
+    pub async fn comune(&self, code: ComuneCode) -> Result<Option<ComuneRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            comune_columns!(),
+            " FROM comuni WHERE code = $1"
+        ))
+        .bind(code.as_str().to_owned())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| comune_from_row(&row))
+        .transpose()
+    }
+
+    /// Every configured comune, by ISTAT code.
+    pub async fn list_comuni(&self) -> Result<Vec<ComuneRecord>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            comune_columns!(),
+            " FROM comuni ORDER BY code"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(comune_from_row)
+        .collect()
+    }
+
+    /// Fails with [`StoreError::UnknownComune`] unless the comune is
+    /// configured.
+    pub(crate) async fn require_comune(&self, code: ComuneCode) -> Result<(), StoreError> {
+        let found = sqlx::query("SELECT code FROM comuni WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        match found {
+            Some(_) => Ok(()),
+            None => Err(StoreError::UnknownComune(code)),
+        }
+    }
+}
+
+fn comune_from_row(row: &AnyRow) -> Result<ComuneRecord, StoreError> {
+    const T: &str = "comuni";
+    let corrupt = |column| StoreError::Corrupt { table: T, column };
+    let code = ComuneCode::parse(&text(row, T, "code")?).map_err(|_| corrupt("code"))?;
+    let bollo_mode = match text(row, T, "bollo_mode")?.as_str() {
+        "virtuale" => BolloMode::Virtuale {
+            authorization: opt_text(row, T, "bollo_authorization")?
+                .ok_or(corrupt("bollo_authorization"))?,
+            authorized_on: opt_date(row, T, "bollo_authorized_on")?
+                .ok_or(corrupt("bollo_authorized_on"))?,
+        },
+        "marca" => BolloMode::MarcaDigitale,
+        _ => return Err(corrupt("bollo_mode")),
+    };
+    let signer_kid = opt_text(row, T, "signer_kid")?
+        .map(|hex_kid| {
+            hex::decode(&hex_kid)
+                .ok()
+                .and_then(|bytes| Kid::from_slice(&bytes))
+                .ok_or(corrupt("signer_kid"))
+        })
+        .transpose()?;
+    Ok(ComuneRecord {
+        code,
+        belfiore: text(row, T, "belfiore")?,
+        name: text(row, T, "name")?,
+        province: text(row, T, "province")?,
+        creditor_fiscal_code: text(row, T, "creditor_fiscal_code")?,
+        verification_host: text(row, T, "verification_host")?,
+        bollo_mode,
+        bollo_cents: int(row, T, "bollo_cents")?,
+        diritti_bollo_cents: int(row, T, "diritti_bollo_cents")?,
+        diritti_esente_cents: int(row, T, "diritti_esente_cents")?,
+        demo: int(row, T, "demo")? != 0,
+        signer_kid,
+    })
+}
