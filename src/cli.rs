@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir: cli.data_dir,
             comune_code: cli.comune_code,
             comune_name: cli.comune_name,
+            database_url: None,
         },
     )?;
     let store = KeyStore::new(&config.data_dir);

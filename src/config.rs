@@ -21,8 +21,14 @@ pub const DEMO_COMUNE_NAME: &str = "Borgo Sigillo";
 /// Sigillo's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Where keys (and later the database) live.
+    /// Where keys and the embedded database live.
     pub data_dir: PathBuf,
+    /// The database: `sqlite:…` (default, in the data directory) or
+    /// `postgres://…`.
+    pub database_url: String,
+    /// A directory of templates that reword the built-in ones, if any
+    /// (default: `./templates` when it exists).
+    pub templates_dir: Option<PathBuf>,
     /// The comune that commands act for when none is named.
     pub comune: ComuneConfig,
 }
@@ -34,6 +40,14 @@ pub struct ComuneConfig {
     pub code: ComuneCode,
     /// Name as certificates print it (without «Comune di»).
     pub name: String,
+    /// Belfiore (cadastral) code, for `sigillo init` of a real comune.
+    pub belfiore: Option<String>,
+    /// Province abbreviation, for `sigillo init` of a real comune.
+    pub province: Option<String>,
+    /// The comune's fiscal code as pagoPA creditor.
+    pub creditor_fiscal_code: Option<String>,
+    /// Host of the verification page printed in QR codes.
+    pub verification_host: Option<String>,
 }
 
 /// Values set on the command line or in the environment; `None` leaves the
@@ -46,12 +60,16 @@ pub struct Overrides {
     pub comune_code: Option<String>,
     /// `--comune-name` / `SIGILLO_COMUNE_NAME`.
     pub comune_name: Option<String>,
+    /// `--database-url` / `SIGILLO_DATABASE_URL`.
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    templates_dir: Option<PathBuf>,
     comune: Option<FileComune>,
 }
 
@@ -60,6 +78,10 @@ struct FileConfig {
 struct FileComune {
     code: Option<String>,
     name: Option<String>,
+    belfiore: Option<String>,
+    province: Option<String>,
+    creditor_fiscal_code: Option<String>,
+    verification_host: Option<String>,
 }
 
 impl Config {
@@ -99,9 +121,24 @@ impl Config {
             .data_dir
             .or(from_file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database_url = overrides.database_url.or(from_file.database_url).unwrap_or_else(|| {
+            format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display())
+        });
+        let templates_dir = from_file
+            .templates_dir
+            .or_else(|| Some(PathBuf::from("templates")).filter(|dir| dir.is_dir()));
         Ok(Self {
             data_dir,
-            comune: ComuneConfig { code, name },
+            database_url,
+            templates_dir,
+            comune: ComuneConfig {
+                code,
+                name,
+                belfiore: file_comune.belfiore,
+                province: file_comune.province,
+                creditor_fiscal_code: file_comune.creditor_fiscal_code,
+                verification_host: file_comune.verification_host,
+            },
         })
     }
 

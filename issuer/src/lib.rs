@@ -33,5 +33,6 @@ pub mod pades;
 pub mod pdf;
 pub mod qr;
 pub mod rome;
+pub mod service;
 pub mod store;
 pub mod templates;

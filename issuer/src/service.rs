@@ -1,0 +1,226 @@
+//! Issuing a certificate from the registry: read the person or the parcels,
+//! check eligibility, then take the next number and prepare, seal, sign and
+//! store the certificate in one registry transaction.
+
+use keys::{KeyError, KeyStore, TrustStore};
+use seal::{CertificateKind, CodiceFiscale, ComuneCode, Holder, Stamp, Usage};
+use time::OffsetDateTime;
+
+use crate::catalogue::{KindSpec, usage_text};
+use crate::eligibility::{self, Refusal, Subject};
+use crate::issue::{About, IssueError, Request, prepare};
+use crate::model::{CertificateRecord, CertificateStatus, Parcel};
+use crate::rome;
+use crate::store::{NewCertificate, RegisterError, Store, StoreError};
+use crate::templates::Templates;
+
+/// Issues certificates of the comuni whose keys it holds.
+#[derive(Debug)]
+pub struct Issuer {
+    store: Store,
+    keys: KeyStore,
+    templates: Templates,
+}
+
+/// What a certificate is asked for.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// The issuing comune.
+    pub comune: ComuneCode,
+    /// The kind.
+    pub spec: &'static KindSpec,
+    /// The person the certificate is about (the applicant, for a CDU).
+    pub fiscal_code: CodiceFiscale,
+    /// For a contestuale, the kinds it combines.
+    pub parts: Vec<CertificateKind>,
+    /// For a CDU, the parcels: (foglio, particella, subalterno).
+    pub parcels: Vec<(String, String, Option<String>)>,
+    /// The declared use.
+    pub usage: Usage,
+    /// Who issues it: a staff user, an API key's name, `cli`.
+    pub issued_by: String,
+    /// The issue time.
+    pub now: OffsetDateTime,
+}
+
+/// A certificate issued and stored.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// Its registry row.
+    pub record: CertificateRecord,
+    /// The signed PDF.
+    pub pdf: Vec<u8>,
+    /// The URL its QR code opens.
+    pub verification_url: String,
+}
+
+/// Why a certificate was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The comune is not configured here.
+    #[error("il comune {0} non è configurato")]
+    UnknownComune(ComuneCode),
+    /// Nobody with this fiscal code is in the comune's registry.
+    #[error("nessuna persona con questo codice fiscale nell'anagrafe del comune")]
+    UnknownPerson,
+    /// A parcel named is not in the comune's cadastre.
+    #[error("particella non trovata: foglio {0}, particella {1}")]
+    UnknownParcel(String, String),
+    /// The registry data do not allow the certificate.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// Preparing the certificate failed.
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    /// The comune's keys could not be used.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The registry refused what was prepared.
+    #[error("il registro ha rifiutato il certificato: {0}")]
+    Registry(&'static str),
+}
+
+impl Issuer {
+    /// An issuer over a store, the key store and the templates.
+    pub fn new(store: Store, keys: KeyStore, templates: Templates) -> Self {
+        Self { store, keys, templates }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The trust list of every comune's keys here.
+    pub fn trust(&self) -> Result<TrustStore, KeyError> {
+        self.keys.trust_store()
+    }
+
+    /// Issues a certificate: exempt ones are issued at once; one in bollo
+    /// is refused until payments exist (its stamp duty must be paid first).
+    #[tracing::instrument(skip_all, fields(comune = %request.comune, kind = request.spec.slug))]
+    pub async fn issue(&self, request: &IssueRequest) -> Result<Issued, ServiceError> {
+        let comune = self
+            .store
+            .comune(request.comune)
+            .await?
+            .ok_or(ServiceError::UnknownComune(request.comune))?;
+        let target = if request.spec.kind == CertificateKind::DestinazioneUrbanistica {
+            Target::Land(self.applicant(request).await?, self.parcels(request).await?)
+        } else {
+            let subject = self.subject(request.comune, &request.fiscal_code).await?;
+            eligibility::check(request.spec.kind, &request.parts, &subject)?;
+            Target::Person(subject)
+        };
+        let signer = self.keys.signer(request.comune)?;
+        let trust = self.keys.trust_store()?;
+        let year = u16::try_from(rome::local(request.now).year()).unwrap_or(u16::MAX);
+        let about = match &target {
+            Target::Person(subject) => About::Person { subject, parts: &request.parts },
+            Target::Land(applicant, parcels) => About::Land { applicant, parcels },
+        };
+        let issue_request = Request {
+            comune: &comune,
+            spec: request.spec,
+            about,
+            usage: request.usage.clone(),
+            bollo: None,
+            issued_at: request.now,
+        };
+        let mut pdf_out = Vec::new();
+        let mut url_out = String::new();
+        let record = self
+            .store
+            .register_certificate(request.comune, year, |number, status_index| {
+                let prepared =
+                    prepare(&issue_request, number, status_index, &self.templates, &signer, &trust)?;
+                let exempt = matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. });
+                pdf_out.clone_from(&prepared.pdf);
+                url_out = prepared.seal.to_url(&comune.verification_host);
+                Ok::<_, IssueError>(NewCertificate {
+                    kind: request.spec.kind,
+                    holder: prepared.claims.holder.fiscal_code.clone(),
+                    usage: usage_text(&prepared.claims.usage),
+                    clause: prepared.claims.usage.clause,
+                    status: if exempt { CertificateStatus::Issued } else { CertificateStatus::Pending },
+                    created_at: prepared.claims.issued_at,
+                    issued_at: exempt.then_some(prepared.claims.issued_at),
+                    expires_at: prepared.claims.expires_at,
+                    seal: prepared.seal.as_bytes().to_vec(),
+                    kid: seal::ParsedSeal::parse(prepared.seal.as_bytes())
+                        .map(|parsed| parsed.kid())
+                        .map_err(IssueError::Seal)?,
+                    pdf: prepared.pdf,
+                    issued_by: request.issued_by.clone(),
+                })
+            })
+            .await
+            .map_err(|error| match error {
+                RegisterError::Prepare(error) => ServiceError::Issue(error),
+                RegisterError::Invalid(what) => ServiceError::Registry(what),
+                RegisterError::Store(error) => ServiceError::Store(error),
+            })?;
+        tracing::info!(number = %record.number, "certificate issued");
+        Ok(Issued { record, pdf: pdf_out, verification_url: url_out })
+    }
+
+    /// Everything the registry knows about the person with `fiscal_code`.
+    pub async fn subject(
+        &self,
+        comune: ComuneCode,
+        fiscal_code: &CodiceFiscale,
+    ) -> Result<Subject, ServiceError> {
+        let person = self
+            .store
+            .person_by_fiscal_code(comune, fiscal_code)
+            .await?
+            .ok_or(ServiceError::UnknownPerson)?;
+        let family = match person.family_id {
+            Some(id) => self.store.family(comune, id).await?,
+            None => None,
+        };
+        let convivenza = match person.convivenza_id {
+            Some(id) => self.store.convivenza(comune, id).await?,
+            None => None,
+        };
+        let unions = self.store.unions_of(comune, person.id).await?;
+        let open_procedures = self.store.open_procedures_of(comune, person.id).await?;
+        Ok(Subject { person, family, convivenza, unions, open_procedures })
+    }
+
+    async fn applicant(&self, request: &IssueRequest) -> Result<Holder, ServiceError> {
+        let person = self
+            .store
+            .person_by_fiscal_code(request.comune, &request.fiscal_code)
+            .await?
+            .ok_or(ServiceError::UnknownPerson)?;
+        Ok(Holder {
+            surname: person.surname,
+            given_names: person.given_names,
+            birth_date: person.birth_date,
+            birth_place: person.birth_place,
+            fiscal_code: person.fiscal_code,
+        })
+    }
+
+    async fn parcels(&self, request: &IssueRequest) -> Result<Vec<Parcel>, ServiceError> {
+        let mut parcels = Vec::with_capacity(request.parcels.len());
+        for (foglio, particella, subalterno) in &request.parcels {
+            let parcel = self
+                .store
+                .parcel(request.comune, foglio, particella, subalterno.as_deref())
+                .await?
+                .ok_or_else(|| ServiceError::UnknownParcel(foglio.clone(), particella.clone()))?;
+            parcels.push(parcel);
+        }
+        Ok(parcels)
+    }
+}
+
+enum Target {
+    Person(Subject),
+    Land(Holder, Vec<Parcel>),
+}
