@@ -1109,7 +1109,7 @@ impl Demo {
     fn report(&self, parcels: usize) {
         println!("people: {}", self.people.len());
         for (shape, families, people) in &self.shapes {
-            println!("  {shape}: {families} × → {people} people");
+            println!("  {shape}: {families}, {people} people");
         }
         println!("parcels: {parcels}");
         println!("cases:");
