@@ -764,10 +764,20 @@ impl Demo {
             Sex::M => head.surname.clone(),
             Sex::F => partner.surname.clone(),
         };
+        // Children are born to the woman of the couple before she is 45.
+        let mother_born = [&head, &partner]
+            .into_iter()
+            .find(|p| p.sex == Sex::F && kind != "unione-civile")
+            .map(|p| p.birth);
         let mut indices = vec![self.push(head), self.push(partner)];
         let mut born_from = union_date + Duration::days(300);
         for _ in 0..children {
-            let born_to = (born_from + Duration::days(365 * 6)).min(REFERENCE - Duration::days(30));
+            let Some(mother_born) = mother_born else {
+                break;
+            };
+            let born_to = (born_from + Duration::days(365 * 6))
+                .min(REFERENCE - Duration::days(30))
+                .min(mother_born + Duration::days(365 * 45));
             if born_from >= born_to {
                 break;
             }
@@ -978,6 +988,23 @@ impl Demo {
         ));
         self.case("open administrative procedure", index);
 
+        // Two men whose data give the same codice fiscale: the second gets
+        // an omocodia variant.
+        for surname in ["ROSSI", "RUSSO"] {
+            let index = self.single(None);
+            let person = &mut self.people[index];
+            person.surname = surname.to_owned();
+            person.names = "MARIO".to_owned();
+            person.sex = Sex::M;
+            person.birth = ymd(1970, 1, 1);
+            person.place = Place {
+                printed: HOME.0.to_owned(),
+                code: HOME.1.to_owned(),
+            };
+            person.citizenship = "ITALIANA".to_owned();
+            self.case("same data as another person (omocodia)", index);
+        }
+
         // A family whose head has left: a spouse and a child, no head.
         let indices = self.couple("matrimonio", 1);
         let head = indices[0];
@@ -1109,7 +1136,7 @@ impl Demo {
     fn report(&self, parcels: usize) {
         println!("people: {}", self.people.len());
         for (shape, families, people) in &self.shapes {
-            println!("  {shape}: {families} × → {people} people");
+            println!("  {shape}: {families}, {people} people");
         }
         println!("parcels: {parcels}");
         println!("cases:");

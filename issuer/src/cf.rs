@@ -103,8 +103,10 @@ pub fn compute(
     first15.push_str(&place);
     let check = CodiceFiscale::check_character(first15.as_bytes());
     first15.push(char::from(check));
-    // Every part above is built from the alphabets the parser accepts.
-    CodiceFiscale::parse(&first15).map_err(|_| CfError::PlaceCode)
+    Ok(CodiceFiscale::parse(&first15).expect(
+        "built from letters, a two-digit year, a month letter, a day of 1-71, \
+         a checked place code and its own check character",
+    ))
 }
 
 /// Characters 1–3: from the surname.

@@ -151,6 +151,12 @@ async fn the_demo_loads_through_the_importers_with_every_shape() {
                 .any(|p| p.fiscal_code.as_str().as_bytes()[11] == b'Z'),
             "some were born abroad"
         );
+        assert!(
+            people
+                .iter()
+                .any(|p| issuer::cf::base_form(&p.fiscal_code) != p.fiscal_code.as_str()[..15]),
+            "someone has an omocodia variant of a code"
+        );
 
         let parcels = db.store.list_parcels(comune).await.expect("query");
         assert_eq!(parcels.len(), 50, "{}", db.label);

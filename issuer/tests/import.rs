@@ -345,6 +345,27 @@ async fn a_row_with_the_wrong_number_of_fields_is_reported_and_others_still_chec
 }
 
 #[tokio::test]
+async fn a_file_without_data_rows_is_refused_rather_than_emptying_the_registry() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        db.store
+            .import_people(comune, people_csv(&[mario()]).as_bytes(), &no_progress)
+            .await
+            .expect("valid file");
+
+        let errors = refused(&db, comune, &people_csv(&[])).await;
+
+        assert_eq!(columns(&errors), vec![(2, None)], "{}", db.label);
+        assert!(db.store.person(comune, 1).await.expect("query").is_some());
+        let parcels = db
+            .store
+            .import_parcels(comune, parcels_csv(&[]).as_bytes(), &no_progress)
+            .await;
+        assert!(matches!(parcels, Err(ImportError::Rejected { .. })));
+    }
+}
+
+#[tokio::test]
 async fn an_omocodia_variant_of_the_right_code_is_accepted() {
     for db in databases().await {
         let comune = common::with_comune(&db).await;

@@ -686,3 +686,16 @@ async fn sqlx_count(url: &str, sql: &'static str) -> i64 {
         .try_get("n")
         .expect("a count")
 }
+
+#[tokio::test]
+async fn an_in_memory_sqlite_store_keeps_its_data_in_its_one_connection() {
+    let store = Store::connect("sqlite::memory:")
+        .await
+        .expect("in-memory store");
+    issuer::demo::load(&store).await.expect("demo loads");
+    let found = store
+        .search_people(issuer::demo::code(), "a", 5)
+        .await
+        .expect("query");
+    assert_eq!(found.len(), 5);
+}

@@ -140,9 +140,7 @@ impl Store {
     /// Migrations take the database's migration lock, so several processes
     /// may start at once.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let backend = backend_of(url)?;
-        let max = match backend {
-            Backend::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => 1,
+        let max = match backend_of(url)? {
             Backend::Sqlite => SQLITE_MAX_CONNECTIONS,
             Backend::Postgres => POSTGRES_MAX_CONNECTIONS,
         };
@@ -150,14 +148,23 @@ impl Store {
     }
 
     /// As [`Store::connect`], with at most `max_connections` open at once.
+    /// An in-memory SQLite database (`sqlite::memory:`) lives in its one
+    /// connection, so it gets exactly one, kept open for the pool's life.
     pub async fn connect_with(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         let backend = backend_of(url)?;
+        let in_memory =
+            backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
         sqlx::any::install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .connect(url)
-            .await?;
-        if backend == Backend::Sqlite && !url.contains(":memory:") && !url.contains("mode=memory") {
+        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1));
+        if in_memory {
+            options = options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None);
+        }
+        let pool = options.connect(url).await?;
+        if backend == Backend::Sqlite && !in_memory {
             // Persistent in the file; a no-op when it is already set.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)

@@ -67,7 +67,7 @@ impl fmt::Display for RowError {
 pub enum ImportError {
     /// The file has errors: every one found is listed (up to
     /// [`MAX_REPORTED_ERRORS`]; `total` counts them all).
-    #[error("il file contiene {total} errori: non è stato importato nulla")]
+    #[error("il file contiene errori ({total} in tutto): non è stato importato nulla")]
     Rejected {
         /// The errors, in file order.
         errors: Vec<RowError>,
@@ -361,6 +361,10 @@ fn read_csv<R: Read>(
                 }
             },
         }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        // Importing nothing would empty the comune's data: surely a mistake.
+        errors.push(2, None, "il file non contiene righe di dati");
     }
     Ok((columns, rows))
 }
