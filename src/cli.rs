@@ -1,13 +1,19 @@
-//! The command line. `sigillo` with no command runs the demo; `sigillo keys
-//! init|show|rotate` manage a comune's keys.
+//! The command line. `sigillo` with no command runs the demo; the other
+//! commands serve the counter and operations: keys, the comune's data,
+//! issuing certificates and the registry.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use issuer::catalogue::{kind_by_slug, parse_usage};
+use issuer::model::{CertificateRecord, CertificateStatus, ComuneRecord};
+use issuer::service::{IssueRequest, Issued, Issuer};
+use issuer::store::{CertificateFilter, ImportError, ImportProgress, StatusChange, Store};
+use issuer::templates::Templates;
 use keys::{CertificateInfo, Comune, KeyStore};
-use seal::{Seal, samples};
+use seal::{CertificateKind, CertificateNumber, CodiceFiscale};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -21,9 +27,12 @@ pub struct Cli {
     /// Configuration file (default: ./sigillo.toml, if present).
     #[arg(long, env = "SIGILLO_CONFIG", global = true)]
     config: Option<PathBuf>,
-    /// Data directory for keys and the database (default: ./sigillo-data).
+    /// Data directory for keys and the embedded database (default: ./sigillo-data).
     #[arg(long, env = "SIGILLO_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:… or postgres://… (default: SQLite in the data directory).
+    #[arg(long, env = "SIGILLO_DATABASE_URL", global = true)]
+    database_url: Option<String>,
     /// ISTAT code of the comune to act for (default: the demo comune 999001).
     #[arg(long = "comune", env = "SIGILLO_COMUNE_CODE", global = true)]
     comune_code: Option<String>,
@@ -36,13 +45,36 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the demo: create the demo comune's keys if missing, then seal
-    /// and verify a sample certificate.
+    /// Run the demo: set up the demo comune if needed, then issue a
+    /// certificato di residenza and write it to the data directory.
     Demo,
+    /// Set up the data directory: keys, database and the comune.
+    Init {
+        /// Set up the fictional demo comune with its people and parcels.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Manage the comune's CA and seal-signer keys.
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// Look people up in the comune's registry.
+    People {
+        #[command(subcommand)]
+        action: PeopleCommand,
+    },
+    /// Load the comune's own exports (CSV; layouts in docs/import.md).
+    Import {
+        #[command(subcommand)]
+        action: ImportCommand,
+    },
+    /// Issue a certificate and write its PDF.
+    Issue(IssueArgs),
+    /// The registry of issued certificates.
+    Certificates {
+        #[command(subcommand)]
+        action: CertificatesCommand,
     },
 }
 
@@ -62,12 +94,106 @@ enum KeysCommand {
     Rotate,
 }
 
+#[derive(Debug, Subcommand)]
+enum PeopleCommand {
+    /// Find people by name or fiscal code (or its beginning).
+    Search {
+        /// Name, surname, or fiscal code.
+        query: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import the registry: one row per person.
+    People {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Import the cadastral parcels: one row per parcel, plan and zone.
+    Parcels {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct IssueArgs {
+    /// The kind: nascita, matrimonio, cittadinanza, esistenza_in_vita,
+    /// residenza, residenza_aire, stato_civile, stato_famiglia,
+    /// stato_famiglia_stato_civile, residenza_convivenza, stato_famiglia_aire,
+    /// stato_famiglia_parentela, stato_libero, unione_civile,
+    /// contratto_convivenza, contestuale, cdu.
+    #[arg(long)]
+    kind: String,
+    /// The fiscal code of the person (the applicant, for a CDU).
+    #[arg(long)]
+    cf: String,
+    /// The use: `bollo`, `esente:<id>` or `esente:99:<motivo>`, optionally
+    /// followed by `/estero`, `/immigrazione` or `/giudiziario`.
+    #[arg(long = "use")]
+    usage: String,
+    /// For a contestuale: the kinds it combines, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    parts: Vec<String>,
+    /// For a CDU: a parcel as FOGLIO/PARTICELLA or FOGLIO/PARTICELLA/SUB; repeat for more.
+    #[arg(long = "parcel")]
+    parcels: Vec<String>,
+    /// Where to write the PDF (default: the certificate number, in the working directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum CertificatesCommand {
+    /// List the comune's certificates, newest first.
+    List {
+        /// Only those in this status: pending, issued, revoked, superseded, expired, void.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one certificate.
+    Show {
+        /// Its number, e.g. 2026/000123.
+        number: String,
+    },
+    /// Revoke an issued certificate.
+    Revoke {
+        /// Its number, e.g. 2026/000123.
+        number: String,
+        /// Why, as recorded in the registry.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Write an issued certificate's PDF again.
+    Pdf {
+        /// Its number, e.g. 2026/000123.
+        number: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 /// Runs the command line and turns the outcome into an exit code: 0 done,
 /// 1 failed (the reason on standard error), 2 usage error.
 pub fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    match run(cli) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("errore: avvio non riuscito: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("errore: {error:#}");
@@ -77,107 +203,491 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs one parsed command.
-pub fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(
         cli.config.as_deref(),
         Overrides {
             data_dir: cli.data_dir,
             comune_code: cli.comune_code,
             comune_name: cli.comune_name,
-            database_url: None,
+            database_url: cli.database_url,
         },
     )?;
-    let store = KeyStore::new(&config.data_dir);
-    let comune = Comune {
-        code: config.comune.code,
-        name: config.comune.name.clone(),
-    };
-    let now = OffsetDateTime::now_utc();
+    let app = App::new(config);
     match cli.command.unwrap_or(Command::Demo) {
-        Command::Demo => demo(&config, &store, &comune, now),
-        Command::Keys {
-            action: KeysCommand::Init { force },
-        } => {
-            let certificates = store.init(&comune, now, force)?;
-            println!(
-                "Chiavi create per il Comune di {} ({})",
-                comune.name, comune.code
-            );
-            println!("  in {}", store.comune_dir(comune.code).display());
-            print_certificate("CA", &certificates.ca, false);
-            for signer in &certificates.signers {
-                print_certificate("Firmatario", signer, signer.kid() == certificates.current);
-            }
-            Ok(())
-        }
-        Command::Keys {
-            action: KeysCommand::Show,
-        } => {
-            let certificates = store.certificates(comune.code)?;
-            println!(
-                "Comune {} — {}",
-                comune.code,
-                store.comune_dir(comune.code).display()
-            );
-            print_certificate("CA", &certificates.ca, false);
-            for signer in &certificates.signers {
-                print_certificate("Firmatario", signer, signer.kid() == certificates.current);
-            }
-            Ok(())
-        }
-        Command::Keys {
-            action: KeysCommand::Rotate,
-        } => {
-            let signer = store.rotate(&comune, now)?;
-            println!("Nuovo firmatario in uso per il Comune di {}", comune.name);
-            print_certificate("Firmatario", &signer, true);
-            println!("I certificati già emessi restano verificabili con il firmatario precedente.");
-            Ok(())
-        }
+        Command::Demo => app.demo().await,
+        Command::Init { demo } => app.init(demo).await.map(|_| ()),
+        Command::Keys { action } => app.keys(action),
+        Command::People {
+            action: PeopleCommand::Search { query },
+        } => app.search(&query).await,
+        Command::Import { action } => app.import(action).await,
+        Command::Issue(args) => app.issue(args).await,
+        Command::Certificates { action } => app.certificates(action).await,
     }
 }
 
-fn demo(
-    config: &Config,
-    store: &KeyStore,
-    comune: &Comune,
-    now: OffsetDateTime,
-) -> anyhow::Result<()> {
-    if !config.is_demo() {
-        anyhow::bail!(
-            "la demo funziona solo per il comune demo {}: indicare un comando",
-            seal::samples::DEMO_COMUNE
-        );
+/// The configuration and what the commands build on it.
+struct App {
+    config: Config,
+    keys: KeyStore,
+    comune: Comune,
+}
+
+impl App {
+    fn new(config: Config) -> Self {
+        let keys = KeyStore::new(&config.data_dir);
+        let comune = Comune {
+            code: config.comune.code,
+            name: config.comune.name.clone(),
+        };
+        Self {
+            config,
+            keys,
+            comune,
+        }
     }
-    if store.has_keys(comune.code) {
-        println!(
-            "Chiavi del comune demo già presenti in {}",
-            store.comune_dir(comune.code).display()
-        );
-    } else {
-        store.init(comune, now, false)?;
-        println!(
-            "Chiavi del comune demo create in {}",
-            store.comune_dir(comune.code).display()
-        );
+
+    async fn store(&self) -> anyhow::Result<Store> {
+        if self.config.database_url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&self.config.data_dir).with_context(|| {
+                format!(
+                    "creazione della cartella dati {}",
+                    self.config.data_dir.display()
+                )
+            })?;
+        }
+        Store::connect(&self.config.database_url)
+            .await
+            .context("apertura del database")
     }
-    let signer = store.signer(comune.code)?;
-    let trust = store.trust_store()?;
-    let mut claims = samples::residenza();
-    claims.issued_at = now.replace_nanosecond(0).context("orario di emissione")?;
-    claims.expires_at = Some(claims.issued_at + time::Duration::days(183));
-    let sealed = Seal::sign(&claims, &signer)?;
-    let verified = seal::verify(sealed.as_bytes(), &trust, now)?;
+
+    async fn issuer(&self) -> anyhow::Result<Issuer> {
+        let templates = Templates::load(self.config.templates_dir.as_deref())?;
+        Ok(Issuer::new(
+            self.store().await?,
+            self.keys.clone(),
+            templates,
+        ))
+    }
+
+    /// Sets up keys, database and comune; says what it did. Returns the
+    /// store.
+    async fn init(&self, demo: bool) -> anyhow::Result<Store> {
+        if demo && !self.config.is_demo() {
+            bail!(
+                "--demo vale solo per il comune demo {}",
+                seal::samples::DEMO_COMUNE
+            );
+        }
+        let now = OffsetDateTime::now_utc();
+        if self.keys.has_keys(self.comune.code) {
+            println!(
+                "Chiavi già presenti in {}",
+                self.keys.comune_dir(self.comune.code).display()
+            );
+        } else {
+            self.keys.init(&self.comune, now, false)?;
+            println!(
+                "Chiavi create in {}",
+                self.keys.comune_dir(self.comune.code).display()
+            );
+        }
+        let store = self.store().await?;
+        let kid = self.keys.certificates(self.comune.code)?.current;
+        let mut record = if demo {
+            issuer::demo::comune()
+        } else {
+            self.comune_record()?
+        };
+        if let Some(existing) = store.comune(self.comune.code).await? {
+            record.verification_host = existing.verification_host;
+        }
+        record.signer_kid = Some(kid);
+        store.upsert_comune(&record).await?;
+        println!(
+            "Comune di {} ({}) configurato nel database",
+            record.name, record.code
+        );
+        if demo {
+            let summary = issuer::demo::load(&store).await.map_err(import_failure)?;
+            println!(
+                "Dati demo caricati: {} persone, {} righe di particelle",
+                summary.people.rows, summary.parcels.rows
+            );
+        }
+        Ok(store)
+    }
+
+    fn comune_record(&self) -> anyhow::Result<ComuneRecord> {
+        let c = &self.config.comune;
+        let need = |value: &Option<String>, key: &str| {
+            value
+                .clone()
+                .with_context(|| format!("manca comune.{key} in sigillo.toml"))
+        };
+        Ok(ComuneRecord {
+            code: c.code,
+            belfiore: need(&c.belfiore, "belfiore")?,
+            name: c.name.clone(),
+            province: need(&c.province, "province")?,
+            creditor_fiscal_code: need(&c.creditor_fiscal_code, "creditor_fiscal_code")?,
+            verification_host: need(&c.verification_host, "verification_host")?,
+            bollo_mode: issuer::model::BolloMode::MarcaDigitale,
+            bollo_cents: 1600,
+            diritti_bollo_cents: 52,
+            diritti_esente_cents: 26,
+            demo: false,
+            signer_kid: None,
+        })
+    }
+
+    async fn demo(&self) -> anyhow::Result<()> {
+        if !self.config.is_demo() {
+            bail!(
+                "la demo funziona solo per il comune demo {}",
+                seal::samples::DEMO_COMUNE
+            );
+        }
+        let store = self.init(true).await?;
+        store.close().await;
+        let issuer = self.issuer().await?;
+        let person = issuer
+            .store()
+            .search_people(self.comune.code, DEMO_HOLDER, 1)
+            .await?
+            .into_iter()
+            .next()
+            .context("la persona della demo non è nell'anagrafe demo")?;
+        let request = IssueRequest {
+            comune: self.comune.code,
+            spec: kind_by_slug("residenza")?,
+            fiscal_code: person.fiscal_code,
+            parts: Vec::new(),
+            parcels: Vec::new(),
+            usage: parse_usage("esente:9")?,
+            issued_by: "demo".into(),
+            now: OffsetDateTime::now_utc(),
+        };
+        let issued = issuer.issue(&request).await?;
+        let out = self.config.data_dir.join(format!(
+            "certificato-{}.pdf",
+            file_stem(&issued.record.number)
+        ));
+        write_pdf(&out, &issued.pdf)?;
+        print_issued(&issued, &out);
+        Ok(())
+    }
+
+    fn keys(&self, action: KeysCommand) -> anyhow::Result<()> {
+        let now = OffsetDateTime::now_utc();
+        match action {
+            KeysCommand::Init { force } => {
+                let certificates = self.keys.init(&self.comune, now, force)?;
+                println!(
+                    "Chiavi create per il Comune di {} ({})",
+                    self.comune.name, self.comune.code
+                );
+                println!("  in {}", self.keys.comune_dir(self.comune.code).display());
+                print_certificate("CA", &certificates.ca, false);
+                for signer in &certificates.signers {
+                    print_certificate("Firmatario", signer, signer.kid() == certificates.current);
+                }
+            }
+            KeysCommand::Show => {
+                let certificates = self.keys.certificates(self.comune.code)?;
+                let dir = self.keys.comune_dir(self.comune.code);
+                println!("Comune {} — {}", self.comune.code, dir.display());
+                print_certificate("CA", &certificates.ca, false);
+                for signer in &certificates.signers {
+                    print_certificate("Firmatario", signer, signer.kid() == certificates.current);
+                }
+            }
+            KeysCommand::Rotate => {
+                let signer = self.keys.rotate(&self.comune, now)?;
+                println!(
+                    "Nuovo firmatario in uso per il Comune di {}",
+                    self.comune.name
+                );
+                print_certificate("Firmatario", &signer, true);
+                println!(
+                    "I certificati già emessi restano verificabili con il firmatario precedente."
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn search(&self, query: &str) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        let people = store.search_people(self.comune.code, query, 50).await?;
+        if people.is_empty() {
+            println!("Nessuna persona trovata per «{query}».");
+        }
+        for person in people {
+            println!(
+                "{}  {} {}  nato/a il {} a {}",
+                person.fiscal_code,
+                person.surname,
+                person.given_names,
+                issuer::content::date_text(person.birth_date),
+                person.birth_place
+            );
+        }
+        Ok(())
+    }
+
+    async fn import(&self, action: ImportCommand) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        let (file, what) = match &action {
+            ImportCommand::People { file } => (file, "persone"),
+            ImportCommand::Parcels { file } => (file, "particelle"),
+        };
+        let reader =
+            std::fs::File::open(file).with_context(|| format!("apertura di {}", file.display()))?;
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} righe")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        let progress = |step: ImportProgress| {
+            let phase = match step.phase {
+                issuer::store::ImportPhase::Checking => "controllo",
+                _ => "scrittura",
+            };
+            bar.set_message(phase);
+            bar.set_position(step.done);
+        };
+        let result = match action {
+            ImportCommand::People { .. } => {
+                store
+                    .import_people(self.comune.code, reader, &progress)
+                    .await
+            }
+            ImportCommand::Parcels { .. } => {
+                store
+                    .import_parcels(self.comune.code, reader, &progress)
+                    .await
+            }
+        };
+        bar.finish_and_clear();
+        let summary = result.map_err(import_failure)?;
+        println!(
+            "Importate {} righe di {what} da {} ({} record scritti)",
+            summary.rows,
+            file.display(),
+            summary.records
+        );
+        Ok(())
+    }
+
+    async fn issue(&self, args: IssueArgs) -> anyhow::Result<()> {
+        let spec = kind_by_slug(&args.kind)?;
+        let parts = args
+            .parts
+            .iter()
+            .map(|slug| kind_by_slug(slug).map(|spec| spec.kind))
+            .collect::<Result<Vec<CertificateKind>, _>>()?;
+        if spec.kind == CertificateKind::Contestuale && parts.len() < 2 {
+            bail!("il certificato contestuale richiede almeno due tipi in --parts");
+        }
+        let parcels = args
+            .parcels
+            .iter()
+            .map(|text| parse_parcel(text))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let request = IssueRequest {
+            comune: self.comune.code,
+            spec,
+            fiscal_code: CodiceFiscale::parse(&args.cf)?,
+            parts,
+            parcels,
+            usage: parse_usage(&args.usage)?,
+            issued_by: "cli".into(),
+            now: OffsetDateTime::now_utc(),
+        };
+        let issued = self.issuer().await?.issue(&request).await?;
+        let out = args.out.unwrap_or_else(|| {
+            PathBuf::from(format!(
+                "certificato-{}.pdf",
+                file_stem(&issued.record.number)
+            ))
+        });
+        write_pdf(&out, &issued.pdf)?;
+        print_issued(&issued, &out);
+        Ok(())
+    }
+
+    async fn certificates(&self, action: CertificatesCommand) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        let comune = self.comune.code;
+        match action {
+            CertificatesCommand::List { status, limit } => {
+                let status = status.as_deref().map(parse_status).transpose()?;
+                let filter = CertificateFilter {
+                    status,
+                    limit,
+                    ..CertificateFilter::default()
+                };
+                let records = store.list_certificates(comune, &filter).await?;
+                if records.is_empty() {
+                    println!("Nessun certificato.");
+                }
+                for record in records {
+                    println!(
+                        "{}  {:<10}  {}  {}",
+                        record.number,
+                        status_name(record.status),
+                        record.holder,
+                        record.kind.title()
+                    );
+                }
+            }
+            CertificatesCommand::Show { number } => {
+                let record = find(&store, comune, &number).await?;
+                print_record(&record);
+            }
+            CertificatesCommand::Revoke { number, reason } => {
+                let record = find(&store, comune, &number).await?;
+                let change = StatusChange::Revoke {
+                    reason,
+                    at: OffsetDateTime::now_utc(),
+                };
+                store
+                    .set_certificate_status(comune, &record.id, change)
+                    .await?;
+                println!("Certificato n. {} revocato.", record.number);
+            }
+            CertificatesCommand::Pdf { number, out } => {
+                let record = find(&store, comune, &number).await?;
+                let pdf = store.certificate_pdf(comune, &record.id).await?;
+                write_pdf(&out, &pdf)?;
+                println!(
+                    "PDF del certificato n. {} scritto in {}",
+                    record.number,
+                    out.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The demo's sample holder: a resident head of family with full
+/// certifiability in the demo registry.
+const DEMO_HOLDER: &str = "PRSRRT80H69G504L";
+
+async fn find(
+    store: &Store,
+    comune: seal::ComuneCode,
+    number: &str,
+) -> anyhow::Result<CertificateRecord> {
+    let number = CertificateNumber::parse(number)?;
+    store
+        .certificate_by_number(comune, number)
+        .await?
+        .with_context(|| format!("nessun certificato n. {number}"))
+}
+
+fn parse_parcel(text: &str) -> anyhow::Result<(String, String, Option<String>)> {
+    let parts: Vec<&str> = text.split('/').map(str::trim).collect();
+    match parts.as_slice() {
+        [foglio, particella] if !foglio.is_empty() && !particella.is_empty() => {
+            Ok(((*foglio).to_owned(), (*particella).to_owned(), None))
+        }
+        [foglio, particella, sub]
+            if !foglio.is_empty() && !particella.is_empty() && !sub.is_empty() =>
+        {
+            Ok((
+                (*foglio).to_owned(),
+                (*particella).to_owned(),
+                Some((*sub).to_owned()),
+            ))
+        }
+        _ => bail!(
+            "particella {text:?}: scrivere FOGLIO/PARTICELLA oppure FOGLIO/PARTICELLA/SUBALTERNO"
+        ),
+    }
+}
+
+fn parse_status(text: &str) -> anyhow::Result<CertificateStatus> {
+    use CertificateStatus as S;
+    Ok(match text {
+        "pending" => S::Pending,
+        "issued" => S::Issued,
+        "revoked" => S::Revoked,
+        "superseded" => S::Superseded,
+        "expired" => S::Expired,
+        "void" => S::Void,
+        other => bail!(
+            "stato sconosciuto {other:?}: pending, issued, revoked, superseded, expired, void"
+        ),
+    })
+}
+
+fn status_name(status: CertificateStatus) -> &'static str {
+    use CertificateStatus as S;
+    match status {
+        S::Pending => "in attesa",
+        S::Issued => "rilasciato",
+        S::Revoked => "revocato",
+        S::Superseded => "sostituito",
+        S::Expired => "scaduto",
+        S::Void => "annullato",
+    }
+}
+
+fn file_stem(number: &CertificateNumber) -> String {
+    number.to_string().replace('/', "-")
+}
+
+fn write_pdf(path: &Path, pdf: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, pdf).with_context(|| format!("scrittura di {}", path.display()))
+}
+
+fn print_issued(issued: &Issued, out: &Path) {
     println!(
-        "Sigillo di prova ({}, n. {}): {} byte, {} cifre nel QR, firma verificata con la chiave {}",
-        verified.claims().kind.title(),
-        verified.claims().number,
-        sealed.as_bytes().len(),
-        sealed.to_digits().len(),
-        verified.kid()
+        "Rilasciato il certificato n. {} ({}), scritto in {}",
+        issued.record.number,
+        issued.record.kind.title(),
+        out.display()
     );
-    println!("  {}", sealed.to_url("localhost"));
-    Ok(())
+    println!("Verifica: {}", issued.verification_url);
+}
+
+fn print_record(record: &CertificateRecord) {
+    let time = |t: OffsetDateTime| issuer::rome::local(t).format(&Rfc3339).unwrap_or_default();
+    println!("Certificato n. {}", record.number);
+    println!("  tipo:       {}", record.kind.title());
+    println!("  intestatario: {}", record.holder);
+    println!("  uso:        {}", record.usage);
+    println!("  stato:      {}", status_name(record.status));
+    println!("  creato:     {}", time(record.created_at));
+    if let Some(at) = record.issued_at {
+        println!("  rilasciato: {}", time(at));
+    }
+    match record.expires_at {
+        Some(at) => println!("  scadenza:   {}", time(at)),
+        None => println!("  scadenza:   nessuna (validità illimitata)"),
+    }
+    if let Some(reason) = &record.revocation_reason {
+        println!("  revoca:     {reason}");
+    }
+    println!("  firmatario: {}", record.kid);
+    println!("  SHA-256 del PDF: {}", record.pdf_sha256);
+    println!("  rilasciato da: {}", record.issued_by);
+}
+
+fn import_failure(error: ImportError) -> anyhow::Error {
+    if let ImportError::Rejected { errors, total } = &error {
+        for row in errors {
+            eprintln!("  {row}");
+        }
+        if *total > errors.len() {
+            eprintln!("  … e altri {} errori", total - errors.len());
+        }
+    }
+    anyhow::Error::new(error)
 }
 
 fn print_certificate(role: &str, certificate: &CertificateInfo, current: bool) {

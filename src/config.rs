@@ -121,9 +121,12 @@ impl Config {
             .data_dir
             .or(from_file.data_dir)
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let database_url = overrides.database_url.or(from_file.database_url).unwrap_or_else(|| {
-            format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display())
-        });
+        let database_url = overrides
+            .database_url
+            .or(from_file.database_url)
+            .unwrap_or_else(|| {
+                format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display())
+            });
         let templates_dir = from_file
             .templates_dir
             .or_else(|| Some(PathBuf::from("templates")).filter(|dir| dir.is_dir()));

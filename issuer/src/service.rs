@@ -86,7 +86,11 @@ pub enum ServiceError {
 impl Issuer {
     /// An issuer over a store, the key store and the templates.
     pub fn new(store: Store, keys: KeyStore, templates: Templates) -> Self {
-        Self { store, keys, templates }
+        Self {
+            store,
+            keys,
+            templates,
+        }
     }
 
     /// The store.
@@ -113,13 +117,16 @@ impl Issuer {
         } else {
             let subject = self.subject(request.comune, &request.fiscal_code).await?;
             eligibility::check(request.spec.kind, &request.parts, &subject)?;
-            Target::Person(subject)
+            Target::Person(Box::new(subject))
         };
         let signer = self.keys.signer(request.comune)?;
         let trust = self.keys.trust_store()?;
         let year = u16::try_from(rome::local(request.now).year()).unwrap_or(u16::MAX);
         let about = match &target {
-            Target::Person(subject) => About::Person { subject, parts: &request.parts },
+            Target::Person(subject) => About::Person {
+                subject,
+                parts: &request.parts,
+            },
             Target::Land(applicant, parcels) => About::Land { applicant, parcels },
         };
         let issue_request = Request {
@@ -135,8 +142,14 @@ impl Issuer {
         let record = self
             .store
             .register_certificate(request.comune, year, |number, status_index| {
-                let prepared =
-                    prepare(&issue_request, number, status_index, &self.templates, &signer, &trust)?;
+                let prepared = prepare(
+                    &issue_request,
+                    number,
+                    status_index,
+                    &self.templates,
+                    &signer,
+                    &trust,
+                )?;
                 let exempt = matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. });
                 pdf_out.clone_from(&prepared.pdf);
                 url_out = prepared.seal.to_url(&comune.verification_host);
@@ -145,7 +158,11 @@ impl Issuer {
                     holder: prepared.claims.holder.fiscal_code.clone(),
                     usage: usage_text(&prepared.claims.usage),
                     clause: prepared.claims.usage.clause,
-                    status: if exempt { CertificateStatus::Issued } else { CertificateStatus::Pending },
+                    status: if exempt {
+                        CertificateStatus::Issued
+                    } else {
+                        CertificateStatus::Pending
+                    },
                     created_at: prepared.claims.issued_at,
                     issued_at: exempt.then_some(prepared.claims.issued_at),
                     expires_at: prepared.claims.expires_at,
@@ -164,7 +181,11 @@ impl Issuer {
                 RegisterError::Store(error) => ServiceError::Store(error),
             })?;
         tracing::info!(number = %record.number, "certificate issued");
-        Ok(Issued { record, pdf: pdf_out, verification_url: url_out })
+        Ok(Issued {
+            record,
+            pdf: pdf_out,
+            verification_url: url_out,
+        })
     }
 
     /// Everything the registry knows about the person with `fiscal_code`.
@@ -188,7 +209,13 @@ impl Issuer {
         };
         let unions = self.store.unions_of(comune, person.id).await?;
         let open_procedures = self.store.open_procedures_of(comune, person.id).await?;
-        Ok(Subject { person, family, convivenza, unions, open_procedures })
+        Ok(Subject {
+            person,
+            family,
+            convivenza,
+            unions,
+            open_procedures,
+        })
     }
 
     async fn applicant(&self, request: &IssueRequest) -> Result<Holder, ServiceError> {
@@ -221,6 +248,6 @@ impl Issuer {
 }
 
 enum Target {
-    Person(Subject),
+    Person(Box<Subject>),
     Land(Holder, Vec<Parcel>),
 }
