@@ -12,7 +12,7 @@ use seal::cose::Sign1;
 use serde_json::Value;
 
 fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/cose-wg-examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cose-wg-examples")
 }
 
 struct Example {
