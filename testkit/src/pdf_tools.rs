@@ -93,3 +93,20 @@ pub fn pyhanko(pdf: &Path, ca_pem: &Path) -> (i32, String) {
     );
     (output.status.code().unwrap_or(-1), text)
 }
+
+/// Asserts that the three outside checkers accept `pdf` as a whole-file,
+/// valid PAdES signature trusted under `ca_pem`: pdfsig (valid, total
+/// document signed), `qpdf --check` (clean) and pyHanko (exit 0). `what`
+/// names the file in failure messages.
+pub fn assert_totally_signed(pdf: &Path, ca_pem: &Path, what: &str) {
+    let report = pdfsig(pdf);
+    assert!(
+        report.contains("Signature Validation: Signature is Valid."),
+        "{what}: {report}"
+    );
+    assert!(report.contains("Total document signed"), "{what}: {report}");
+    let (clean, qpdf) = qpdf_check(pdf);
+    assert!(clean, "{what}: {qpdf}");
+    let (code, verdict) = pyhanko(pdf, ca_pem);
+    assert_eq!(code, 0, "{what}: {verdict}");
+}
