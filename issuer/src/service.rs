@@ -3,7 +3,7 @@
 //! store the certificate in one registry transaction.
 
 use keys::{KeyError, KeyStore, TrustStore};
-use seal::{CertificateKind, CodiceFiscale, ComuneCode, Holder, Stamp, Usage};
+use seal::{CertificateKind, CodiceFiscale, ComuneCode, Holder, SealSigner as _, Stamp, Usage};
 use time::OffsetDateTime;
 
 use crate::catalogue::{KindSpec, usage_text};
@@ -116,6 +116,9 @@ impl Issuer {
             Target::Land(self.applicant(request).await?, self.parcels(request).await?)
         } else {
             let subject = self.subject(request.comune, &request.fiscal_code).await?;
+            // Refuse before taking a number: numbering locks the comune's
+            // counter, and a refusal should not wait for it. `prepare`
+            // checks again, on the same data.
             eligibility::check(request.spec.kind, &request.parts, &subject)?;
             Target::Person(Box::new(subject))
         };
@@ -167,9 +170,7 @@ impl Issuer {
                     issued_at: exempt.then_some(prepared.claims.issued_at),
                     expires_at: prepared.claims.expires_at,
                     seal: prepared.seal.as_bytes().to_vec(),
-                    kid: seal::ParsedSeal::parse(prepared.seal.as_bytes())
-                        .map(|parsed| parsed.kid())
-                        .map_err(IssueError::Seal)?,
+                    kid: signer.kid(),
                     pdf: prepared.pdf,
                     issued_by: request.issued_by.clone(),
                 })
