@@ -9,8 +9,11 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use issuer::catalogue::{kind_by_slug, parse_usage};
 use issuer::model::{CertificateRecord, CertificateStatus, ComuneRecord};
+use issuer::payments::fees::FeeSchedule;
 use issuer::service::{IssueRequest, Issued, Issuer};
-use issuer::store::{CertificateFilter, ImportError, ImportProgress, StatusChange, Store};
+use issuer::store::{
+    ApiKeyRole, CertificateFilter, ImportError, ImportProgress, StatusChange, Store,
+};
 use issuer::templates::Templates;
 use keys::{CertificateInfo, Comune, KeyStore};
 use seal::{CertificateKind, CertificateNumber, CodiceFiscale};
@@ -45,9 +48,26 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the demo: set up the demo comune if needed, then issue a
-    /// certificato di residenza and write it to the data directory.
+    /// Run the server (the default): the request API, pagoPA's return
+    /// address and, unless pagoPA is configured, its emulator. For the demo
+    /// comune it sets everything up and prints a fresh API key.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks one).
+        #[arg(long, env = "SIGILLO_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Issue one certificate of the demo comune to a file, without a server.
     Demo,
+    /// The API keys of the comune's portal and counter software.
+    Apikeys {
+        #[command(subcommand)]
+        action: ApiKeysCommand,
+    },
+    /// The comune's fees: bollo, diritti, CDU, exemptions.
+    Fees {
+        #[command(subcommand)]
+        action: FeesCommand,
+    },
     /// Set up the data directory: keys, database and the comune.
     Init {
         /// Set up the fictional demo comune with its people and parcels.
@@ -92,6 +112,39 @@ enum KeysCommand {
     /// Make a new seal signer and put it in use; old certificates keep
     /// verifying.
     Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeysCommand {
+    /// Create a key; its secret is printed once.
+    Create {
+        /// What uses it, e.g. "Portale del cittadino".
+        #[arg(long)]
+        name: String,
+        /// sportello (counter software) or portale (citizen portal).
+        #[arg(long)]
+        role: String,
+    },
+    /// List the comune's keys (never their secrets).
+    List,
+    /// Revoke a key at once.
+    Revoke {
+        /// The key's id (the part after `sig_`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum FeesCommand {
+    /// Print the comune's fee schedule (TOML).
+    Show,
+    /// Replace the comune's fee schedule with a TOML file, checked first.
+    Set {
+        /// The TOML file (start from `sigillo fees show`).
+        file: PathBuf,
+    },
+    /// Go back to the built-in schedule.
+    Reset,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,8 +234,8 @@ enum CertificatesCommand {
 /// Runs the command line and turns the outcome into an exit code: 0 done,
 /// 1 failed (the reason on standard error), 2 usage error.
 pub fn main() -> ExitCode {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(matches!(cli.command, None | Some(Command::Serve { .. })));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -211,11 +264,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             comune_code: cli.comune_code,
             comune_name: cli.comune_name,
             database_url: cli.database_url,
+            listen: match &cli.command {
+                Some(Command::Serve { listen }) => *listen,
+                _ => None,
+            },
         },
     )?;
     let app = App::new(config);
-    match cli.command.unwrap_or(Command::Demo) {
+    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+        Command::Serve { .. } => app.serve().await,
         Command::Demo => app.demo().await,
+        Command::Apikeys { action } => app.api_keys(action).await,
+        Command::Fees { action } => app.fees(action).await,
         Command::Init { demo } => app.init(demo).await.map(|_| ()),
         Command::Keys { action } => app.keys(action),
         Command::People {
@@ -305,6 +365,9 @@ impl App {
         }
         record.signer_kid = Some(kid);
         store.upsert_comune(&record).await?;
+        if let Some(iban) = &self.config.comune.iban {
+            store.set_comune_iban(record.code, iban).await?;
+        }
         println!(
             "Comune di {} ({}) configurato nel database",
             record.name, record.code
@@ -376,6 +439,106 @@ impl App {
         ));
         write_pdf(&out, &issued.pdf)?;
         print_issued(&issued, &out);
+        Ok(())
+    }
+
+    /// `sigillo serve`: for the demo comune, sets it up if needed and
+    /// prints a fresh API key and the calls to try.
+    async fn serve(&self) -> anyhow::Result<()> {
+        let demo_key = if self.config.is_demo() {
+            let store = self.init(true).await?;
+            let key = store
+                .create_api_key(
+                    self.comune.code,
+                    "demo",
+                    ApiKeyRole::Sportello,
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+            store.close().await;
+            Some(key.secret)
+        } else {
+            None
+        };
+        let server = crate::server::Server::bind(&self.config).await?;
+        let base = server.base_url().to_owned();
+        println!("Sigillo in ascolto su {base}");
+        println!("  API: {base}/api/v1/openapi.json");
+        if let Some(key) = demo_key {
+            println!("  Emulatore pagoPA: {base}/sandbox/pagopa");
+            println!("Chiave API demo (ruolo sportello): {key}");
+            println!("Per provare, vedere «Demo» nel README: richiesta, pagamento, download.");
+        }
+        server.run().await
+    }
+
+    async fn api_keys(&self, action: ApiKeysCommand) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        let now = OffsetDateTime::now_utc();
+        match action {
+            ApiKeysCommand::Create { name, role } => {
+                let role = ApiKeyRole::from_code(&role)
+                    .with_context(|| format!("ruolo {role:?}: usare sportello o portale"))?;
+                let created = store
+                    .create_api_key(self.comune.code, &name, role, now)
+                    .await?;
+                println!("Chiave creata: {}", created.key.id);
+                println!("{}", created.secret);
+                println!("Conservarla ora: non sarà più mostrata.");
+            }
+            ApiKeysCommand::List => {
+                for key in store.list_api_keys(self.comune.code).await? {
+                    println!(
+                        "{}  {:<9}  {}  creata {}{}",
+                        key.id,
+                        key.role.code(),
+                        key.name,
+                        key.created_at.format(&Rfc3339)?,
+                        match key.revoked_at {
+                            Some(at) => format!("  REVOCATA {}", at.format(&Rfc3339)?),
+                            None => String::new(),
+                        }
+                    );
+                }
+            }
+            ApiKeysCommand::Revoke { id } => {
+                if !store.revoke_api_key(self.comune.code, &id, now).await? {
+                    bail!("nessuna chiave {id} per il comune {}", self.comune.code);
+                }
+                println!("Chiave {id} revocata");
+            }
+        }
+        Ok(())
+    }
+
+    async fn fees(&self, action: FeesCommand) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        match action {
+            FeesCommand::Show => {
+                let schedule = match store.comune_fees(self.comune.code).await? {
+                    Some(text) => FeeSchedule::from_toml(&text)?,
+                    None => FeeSchedule::default(),
+                };
+                print!("{}", schedule.to_toml());
+            }
+            FeesCommand::Set { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("lettura di {}", file.display()))?;
+                let schedule = FeeSchedule::from_toml(&text)
+                    .with_context(|| format!("tariffe in {}", file.display()))?;
+                store
+                    .set_comune_fees(self.comune.code, Some(&schedule.to_toml()))
+                    .await?;
+                println!("Tariffe del comune {} aggiornate", self.comune.code);
+            }
+            FeesCommand::Reset => {
+                store.set_comune_fees(self.comune.code, None).await?;
+                println!(
+                    "Tariffe del comune {} riportate ai valori predefiniti",
+                    self.comune.code
+                );
+            }
+        }
         Ok(())
     }
 
@@ -703,9 +866,11 @@ fn print_certificate(role: &str, certificate: &CertificateInfo, current: bool) {
     println!("  SHA-256:  {}", certificate.sha256_fingerprint());
 }
 
-fn init_logging() {
+fn init_logging(server: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    // A server logs what it does; a command says it on standard output.
+    let default = if server { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

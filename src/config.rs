@@ -2,6 +2,7 @@
 //! `SIGILLO_*` environment variables, then command-line flags, each
 //! overriding the one before.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -31,6 +32,62 @@ pub struct Config {
     pub templates_dir: Option<PathBuf>,
     /// The comune that commands act for when none is named.
     pub comune: ComuneConfig,
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// The pagoPA adapter and the request flow.
+    pub pagopa: PagoPaSettings,
+}
+
+/// The HTTP server's settings (`[server]` in `sigillo.toml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address to listen on (default `127.0.0.1:8080`; port 0 picks one).
+    pub listen: SocketAddr,
+    /// The public base URL people reach this server at, for pagoPA's return
+    /// address (default: `http://` + the address listened on).
+    pub public_base_url: Option<String>,
+    /// A production deployment: refuses to start with the pagoPA emulator.
+    pub production: bool,
+}
+
+/// Where pagoPA is and how requests are paid (`[pagopa]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagoPaSettings {
+    /// The platform's endpoints; `None` = the emulator mounted in this
+    /// server under `/sandbox/pagopa` (never in production).
+    pub endpoints: Option<PagoPaEndpoints>,
+    /// The segregation code of Sigillo's notices.
+    pub segregation_code: u8,
+    /// Minutes a payment stays open before the request expires.
+    pub pay_within_minutes: u64,
+    /// Seconds between reconciliation passes.
+    pub reconcile_every_seconds: u64,
+    /// Seconds before a call to pagoPA times out.
+    pub timeout_seconds: u64,
+    /// Retries of a call answered 5xx/429 or timed out.
+    pub retries: u32,
+}
+
+/// pagoPA's base URLs and subscription key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagoPaEndpoints {
+    /// An emulator at this base URL (one started by tests or another node).
+    Emulator(String),
+    /// The real platform.
+    Platform {
+        /// GPD debt positions service.
+        gpd_base_url: String,
+        /// GPD payments receipts service.
+        payments_base_url: String,
+        /// Marca da bollo digitale service.
+        mbd_base_url: String,
+        /// Where payers pay a notice.
+        checkout_base_url: String,
+        /// The subscription key (`Ocp-Apim-Subscription-Key`).
+        subscription_key: String,
+        /// The service id (`idCIService`) for the marca da bollo digitale.
+        service_id: String,
+    },
 }
 
 /// The comune a command acts for.
@@ -48,6 +105,8 @@ pub struct ComuneConfig {
     pub creditor_fiscal_code: Option<String>,
     /// Host of the verification page printed in QR codes.
     pub verification_host: Option<String>,
+    /// The treasury IBAN credited by bollo virtuale payments.
+    pub iban: Option<String>,
 }
 
 /// Values set on the command line or in the environment; `None` leaves the
@@ -62,6 +121,8 @@ pub struct Overrides {
     pub comune_name: Option<String>,
     /// `--database-url` / `SIGILLO_DATABASE_URL`.
     pub database_url: Option<String>,
+    /// `serve --listen` / `SIGILLO_LISTEN`.
+    pub listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,7 +132,37 @@ struct FileConfig {
     database_url: Option<String>,
     templates_dir: Option<PathBuf>,
     comune: Option<FileComune>,
+    server: Option<FileServer>,
+    pagopa: Option<FilePagoPa>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    listen: Option<SocketAddr>,
+    public_base_url: Option<String>,
+    production: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePagoPa {
+    emulator_base_url: Option<String>,
+    gpd_base_url: Option<String>,
+    payments_base_url: Option<String>,
+    mbd_base_url: Option<String>,
+    checkout_base_url: Option<String>,
+    subscription_key: Option<String>,
+    service_id: Option<String>,
+    segregation_code: Option<u8>,
+    pay_within_minutes: Option<u64>,
+    reconcile_every_seconds: Option<u64>,
+    timeout_seconds: Option<u64>,
+    retries: Option<u32>,
+}
+
+/// The default listening address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,6 +173,7 @@ struct FileComune {
     province: Option<String>,
     creditor_fiscal_code: Option<String>,
     verification_host: Option<String>,
+    iban: Option<String>,
 }
 
 impl Config {
@@ -130,10 +222,34 @@ impl Config {
         let templates_dir = from_file
             .templates_dir
             .or_else(|| Some(PathBuf::from("templates")).filter(|dir| dir.is_dir()));
+        let file_server = from_file.server.unwrap_or_default();
+        let listen = match overrides.listen {
+            Some(listen) => listen,
+            None => match file_server.listen {
+                Some(listen) => listen,
+                None => DEFAULT_LISTEN.parse().context("indirizzo predefinito")?,
+            },
+        };
+        let server = ServerConfig {
+            listen,
+            public_base_url: file_server.public_base_url,
+            production: file_server.production.unwrap_or(false),
+        };
+        let pagopa = pagopa_settings(from_file.pagopa.unwrap_or_default())?;
+        if server.production && !matches!(pagopa.endpoints, Some(PagoPaEndpoints::Platform { .. }))
+        {
+            bail!(
+                "in produzione (server.production = true) pagoPA deve essere la piattaforma reale: \
+                 impostare gpd_base_url, payments_base_url, mbd_base_url, checkout_base_url, \
+                 subscription_key e service_id in [pagopa], non l'emulatore"
+            );
+        }
         Ok(Self {
             data_dir,
             database_url,
             templates_dir,
+            server,
+            pagopa,
             comune: ComuneConfig {
                 code,
                 name,
@@ -141,6 +257,7 @@ impl Config {
                 province: file_comune.province,
                 creditor_fiscal_code: file_comune.creditor_fiscal_code,
                 verification_host: file_comune.verification_host,
+                iban: file_comune.iban,
             },
         })
     }
@@ -149,6 +266,54 @@ impl Config {
     pub fn is_demo(&self) -> bool {
         self.comune.code.as_str() == seal::samples::DEMO_COMUNE
     }
+}
+
+fn pagopa_settings(file: FilePagoPa) -> anyhow::Result<PagoPaSettings> {
+    let platform = [
+        &file.gpd_base_url,
+        &file.payments_base_url,
+        &file.mbd_base_url,
+        &file.checkout_base_url,
+        &file.subscription_key,
+        &file.service_id,
+    ];
+    let endpoints = match (
+        &file.emulator_base_url,
+        platform.iter().any(|v| v.is_some()),
+    ) {
+        (Some(_), true) => {
+            bail!("[pagopa]: emulator_base_url e gli indirizzi della piattaforma si escludono")
+        }
+        (Some(base), false) => Some(PagoPaEndpoints::Emulator(base.clone())),
+        (None, false) => None,
+        (None, true) => {
+            let need = |value: &Option<String>, key: &str| {
+                value
+                    .clone()
+                    .with_context(|| format!("manca pagopa.{key} in sigillo.toml"))
+            };
+            Some(PagoPaEndpoints::Platform {
+                gpd_base_url: need(&file.gpd_base_url, "gpd_base_url")?,
+                payments_base_url: need(&file.payments_base_url, "payments_base_url")?,
+                mbd_base_url: need(&file.mbd_base_url, "mbd_base_url")?,
+                checkout_base_url: need(&file.checkout_base_url, "checkout_base_url")?,
+                subscription_key: need(&file.subscription_key, "subscription_key")?,
+                service_id: need(&file.service_id, "service_id")?,
+            })
+        }
+    };
+    let segregation_code = file.segregation_code.unwrap_or(1);
+    if segregation_code > 99 {
+        bail!("pagopa.segregation_code è di due cifre (0–99)");
+    }
+    Ok(PagoPaSettings {
+        endpoints,
+        segregation_code,
+        pay_within_minutes: file.pay_within_minutes.unwrap_or(48 * 60).max(1),
+        reconcile_every_seconds: file.reconcile_every_seconds.unwrap_or(60).max(1),
+        timeout_seconds: file.timeout_seconds.unwrap_or(10).max(1),
+        retries: file.retries.unwrap_or(3),
+    })
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {

@@ -20,9 +20,9 @@ fn stdout(output: &Output) -> String {
 }
 
 #[test]
-fn running_without_a_command_sets_up_the_demo_and_issues_a_certificate() {
+fn the_demo_command_sets_up_the_demo_and_issues_a_certificate() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let first = sigillo(dir.path(), &[]);
+    let first = sigillo(dir.path(), &["demo"]);
     assert!(first.status.success(), "{first:?}");
     let text = stdout(&first);
     assert!(text.contains("Chiavi create"), "{text}");
@@ -45,7 +45,7 @@ fn running_without_a_command_sets_up_the_demo_and_issues_a_certificate() {
             .starts_with(b"%PDF-")
     );
 
-    let second = sigillo(dir.path(), &[]);
+    let second = sigillo(dir.path(), &["demo"]);
     assert!(second.status.success());
     assert!(
         stdout(&second).contains("già presenti"),

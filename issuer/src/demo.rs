@@ -68,6 +68,10 @@ pub fn comune() -> ComuneRecord {
     }
 }
 
+/// The demo comune's treasury IBAN: the example IBAN of Italian banking
+/// documentation, which belongs to no account.
+pub const DEMO_IBAN: &str = "IT60X0542811101000000123456";
+
 /// Adds (or resets) the demo comune and replaces its registry and parcels
 /// with the demo data. Keeps the signer kid already recorded, if any.
 pub async fn load(store: &Store) -> Result<DemoSummary, ImportError> {
@@ -76,6 +80,7 @@ pub async fn load(store: &Store) -> Result<DemoSummary, ImportError> {
         record.signer_kid = existing.signer_kid;
     }
     store.upsert_comune(&record).await?;
+    store.set_comune_iban(record.code, DEMO_IBAN).await?;
     let people = store
         .import_people(record.code, PEOPLE_CSV.as_bytes(), &|_| {})
         .await?;

@@ -91,6 +91,10 @@ pub enum IssueError {
         "il certificato in bollo richiede il pagamento dell'imposta di bollo prima del rilascio"
     )]
     BolloNotPaid,
+    /// The pagoPA notice number could not be derived (a segregation code
+    /// out of range).
+    #[error("numero di avviso pagoPA non valido: {0}")]
+    Notice(String),
     /// The kind or the use is not valid.
     #[error(transparent)]
     Catalogue(#[from] catalogue::CatalogueError),
@@ -162,7 +166,12 @@ pub fn prepare(
         holder: content.holder,
         facts: content.facts,
         usage: usage.clone(),
-        bollo: request.bollo.clone(),
+        // An exempt certificate (stato civile kinds are, whatever the
+        // declared use) names no payment.
+        bollo: match usage.stamp {
+            Stamp::Bollo => request.bollo.clone(),
+            Stamp::Exempt { .. } => None,
+        },
         status_index,
         demo: request.comune.demo,
     };
@@ -277,6 +286,12 @@ fn bollo_lines(comune: &ComuneRecord, usage: &Usage, bollo: Option<&BolloRef>) -
         (Stamp::Bollo, Some(BolloRef::Iubd(iubd))) => vec![
             "Imposta di bollo assolta mediante marca da bollo digitale (@e.bollo).".to_owned(),
             format!("IUBD {iubd}."),
+        ],
+        (Stamp::Bollo, Some(BolloRef::MarcaDigitale)) => vec![
+            "Imposta di bollo assolta mediante marca da bollo digitale (@e.bollo) associata \
+             all'impronta di questo documento."
+                .to_owned(),
+            "Il codice IUBD della marca è indicato dalla verifica online.".to_owned(),
         ],
         (Stamp::Bollo, None) => vec!["Imposta di bollo da assolvere.".to_owned()],
     }

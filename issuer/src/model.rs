@@ -521,4 +521,173 @@ pub struct CertificateRecord {
     pub revocation_reason: Option<String>,
     /// When it was revoked, if it has been.
     pub revoked_at: Option<OffsetDateTime>,
+    /// The stamp's reference when the certificate cannot print it: the
+    /// IUBD of a marca da bollo digitale bought for this very PDF.
+    pub bollo_reference: Option<String>,
+}
+
+/// Where a request for a certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestState {
+    /// Received; nothing prepared yet.
+    Requested,
+    /// Its certificate is rendered, sealed and signed, and pending.
+    Prepared,
+    /// A payment is open at pagoPA.
+    AwaitingPayment,
+    /// Paid (or exempt): the certificate is issued and downloadable.
+    Issued,
+    /// The registry data do not allow the certificate; nothing was numbered.
+    Refused,
+    /// Withdrawn before payment: the pending certificate is void.
+    Cancelled,
+    /// Unpaid in time: the pending certificate is void.
+    Expired,
+}
+
+impl RequestState {
+    /// The code in the database and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Prepared => "prepared",
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::Issued => "issued",
+            Self::Refused => "refused",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// The state with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Prepared,
+            Self::AwaitingPayment,
+            Self::Issued,
+            Self::Refused,
+            Self::Cancelled,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|state| state.code() == code)
+    }
+
+    /// Whether the request has reached the end of its life.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Issued | Self::Refused | Self::Cancelled | Self::Expired
+        )
+    }
+}
+
+/// Where a request was made: online by the citizen (through the comune's
+/// portal) or at the counter by staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The citizen, online.
+    Online,
+    /// Staff at the counter.
+    Counter,
+}
+
+impl Channel {
+    /// The code in the database.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Counter => "counter",
+        }
+    }
+
+    /// The channel with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Online, Self::Counter]
+            .into_iter()
+            .find(|channel| channel.code() == code)
+    }
+}
+
+/// How a request's stamp duty is being paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentMode {
+    /// Bollo virtuale: a pagoPA debt position; the IUV is printed.
+    Virtuale,
+    /// Marca da bollo digitale bound to the SHA-256 of the final PDF.
+    Marca,
+}
+
+impl PaymentMode {
+    /// The code in the database and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Virtuale => "virtuale",
+            Self::Marca => "marca",
+        }
+    }
+
+    /// The mode with this code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Virtuale, Self::Marca]
+            .into_iter()
+            .find(|mode| mode.code() == code)
+    }
+}
+
+/// A request for a certificate, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// Opaque id (128 random bits, hex).
+    pub id: String,
+    /// The comune asked.
+    pub comune: ComuneCode,
+    /// The kind asked for.
+    pub kind: CertificateKind,
+    /// For a contestuale, the kinds it combines.
+    pub parts: Vec<CertificateKind>,
+    /// Whom the certificate is about.
+    pub holder: CodiceFiscale,
+    /// Who asked for it.
+    pub requester: CodiceFiscale,
+    /// The declared use, as `issuer::catalogue::parse_usage` reads it.
+    pub usage: String,
+    /// Online or at the counter.
+    pub channel: Channel,
+    /// Where it stands.
+    pub state: RequestState,
+    /// Why it was refused, in Italian for the requester.
+    pub refusal: Option<String>,
+    /// Its certificate, once prepared.
+    pub certificate_id: Option<String>,
+    /// The payment, once opened.
+    pub payment: Option<PaymentRecord>,
+    /// The API key that made it.
+    pub created_by: String,
+    /// When it was made.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A request's payment at pagoPA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    /// Bollo virtuale or marca da bollo digitale.
+    pub mode: PaymentMode,
+    /// Amount in cents.
+    pub amount_cents: i64,
+    /// The debt position id (bollo virtuale), the idempotency key at pagoPA.
+    pub iupd: Option<String>,
+    /// The notice number (codice avviso), 18 digits.
+    pub notice_number: String,
+    /// Where the payer pays.
+    pub checkout_url: String,
+    /// Unpaid after this, the request expires.
+    pub pay_by: OffsetDateTime,
+    /// The receipt that paid it (the IUBD, for a marca), once paid.
+    pub receipt_id: Option<String>,
+    /// When it was paid.
+    pub paid_at: Option<OffsetDateTime>,
 }

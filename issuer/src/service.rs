@@ -3,13 +3,17 @@
 //! store the certificate in one registry transaction.
 
 use keys::{KeyError, KeyStore, TrustStore};
-use seal::{CertificateKind, CodiceFiscale, ComuneCode, Holder, SealSigner as _, Stamp, Usage};
+use seal::{
+    BolloRef, CertificateKind, CertificateNumber, CodiceFiscale, ComuneCode, Holder,
+    SealSigner as _, Stamp, Usage,
+};
 use time::OffsetDateTime;
 
 use crate::catalogue::{KindSpec, usage_text};
 use crate::eligibility::{self, Refusal, Subject};
 use crate::issue::{About, IssueError, Request, prepare};
 use crate::model::{CertificateRecord, CertificateStatus, Parcel};
+use crate::payments::notice::NoticeNumber;
 use crate::rome;
 use crate::store::{NewCertificate, RegisterError, Store, StoreError};
 use crate::templates::Templates;
@@ -103,10 +107,36 @@ impl Issuer {
         self.keys.trust_store()
     }
 
-    /// Issues a certificate: exempt ones are issued at once; one in bollo
-    /// is refused until payments exist (its stamp duty must be paid first).
+    /// Issues a certificate at once: exempt ones only. One in bollo is
+    /// refused here ([`IssueError::BolloNotPaid`]): its stamp duty must be
+    /// paid first, through a request ([`crate::requests`]).
     #[tracing::instrument(skip_all, fields(comune = %request.comune, kind = request.spec.slug))]
     pub async fn issue(&self, request: &IssueRequest) -> Result<Issued, ServiceError> {
+        self.register(request, None, BolloPlan::None).await
+    }
+
+    /// Prepares the certificate of the request `request_id` and links the
+    /// two in one transaction: an exempt certificate is registered as
+    /// issued (and the request with it); one in bollo is registered as
+    /// pending with the payment reference `bollo` prints — the IUV of the
+    /// notice derived from its number, or the marca's wording — and the
+    /// request as prepared.
+    #[tracing::instrument(skip_all, fields(comune = %request.comune, kind = request.spec.slug))]
+    pub async fn prepare_for_request(
+        &self,
+        request: &IssueRequest,
+        request_id: &str,
+        bollo: BolloPlan,
+    ) -> Result<Issued, ServiceError> {
+        self.register(request, Some(request_id), bollo).await
+    }
+
+    async fn register(
+        &self,
+        request: &IssueRequest,
+        request_id: Option<&str>,
+        plan: BolloPlan,
+    ) -> Result<Issued, ServiceError> {
         let comune = self
             .store
             .comune(request.comune)
@@ -142,46 +172,66 @@ impl Issuer {
         };
         let mut pdf_out = Vec::new();
         let mut url_out = String::new();
-        let record = self
-            .store
-            .register_certificate(request.comune, year, |number, status_index| {
-                let prepared = prepare(
-                    &issue_request,
-                    number,
-                    status_index,
-                    &self.templates,
-                    &signer,
-                    &trust,
-                )?;
-                let exempt = matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. });
-                pdf_out.clone_from(&prepared.pdf);
-                url_out = prepared.seal.to_url(&comune.verification_host);
-                Ok::<_, IssueError>(NewCertificate {
-                    kind: request.spec.kind,
-                    holder: prepared.claims.holder.fiscal_code.clone(),
-                    usage: usage_text(&prepared.claims.usage),
-                    clause: prepared.claims.usage.clause,
-                    status: if exempt {
-                        CertificateStatus::Issued
-                    } else {
-                        CertificateStatus::Pending
-                    },
-                    created_at: prepared.claims.issued_at,
-                    issued_at: exempt.then_some(prepared.claims.issued_at),
-                    expires_at: prepared.claims.expires_at,
-                    seal: prepared.seal.as_bytes().to_vec(),
-                    kid: signer.kid(),
-                    pdf: prepared.pdf,
-                    issued_by: request.issued_by.clone(),
-                })
+        let prepare_numbered = |number: CertificateNumber, status_index: u32| {
+            let bollo = match plan {
+                BolloPlan::None => None,
+                BolloPlan::Virtuale { segregation_code } => Some(BolloRef::Iuv(
+                    notice_for(segregation_code, number)?.iuv().to_owned(),
+                )),
+                BolloPlan::Marca => Some(BolloRef::MarcaDigitale),
+            };
+            let issue_request = Request {
+                bollo,
+                ..issue_request.clone()
+            };
+            let prepared = prepare(
+                &issue_request,
+                number,
+                status_index,
+                &self.templates,
+                &signer,
+                &trust,
+            )?;
+            let exempt = matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. });
+            pdf_out.clone_from(&prepared.pdf);
+            url_out = prepared.seal.to_url(&comune.verification_host);
+            Ok::<_, IssueError>(NewCertificate {
+                kind: request.spec.kind,
+                holder: prepared.claims.holder.fiscal_code.clone(),
+                usage: usage_text(&prepared.claims.usage),
+                clause: prepared.claims.usage.clause,
+                status: if exempt {
+                    CertificateStatus::Issued
+                } else {
+                    CertificateStatus::Pending
+                },
+                created_at: prepared.claims.issued_at,
+                issued_at: exempt.then_some(prepared.claims.issued_at),
+                expires_at: prepared.claims.expires_at,
+                seal: prepared.seal.as_bytes().to_vec(),
+                kid: signer.kid(),
+                pdf: prepared.pdf,
+                issued_by: request.issued_by.clone(),
             })
-            .await
-            .map_err(|error| match error {
-                RegisterError::Prepare(error) => ServiceError::Issue(error),
-                RegisterError::Invalid(what) => ServiceError::Registry(what),
-                RegisterError::Store(error) => ServiceError::Store(error),
-            })?;
-        tracing::info!(number = %record.number, "certificate issued");
+        };
+        let registered = match request_id {
+            Some(id) => {
+                self.store
+                    .register_certificate_for_request(request.comune, year, id, prepare_numbered)
+                    .await
+            }
+            None => {
+                self.store
+                    .register_certificate(request.comune, year, prepare_numbered)
+                    .await
+            }
+        };
+        let record = registered.map_err(|error| match error {
+            RegisterError::Prepare(error) => ServiceError::Issue(error),
+            RegisterError::Invalid(what) => ServiceError::Registry(what),
+            RegisterError::Store(error) => ServiceError::Store(error),
+        })?;
+        tracing::info!(number = %record.number, status = record.status.code(), "certificate registered");
         Ok(Issued {
             record,
             pdf: pdf_out,
@@ -246,6 +296,33 @@ impl Issuer {
         }
         Ok(parcels)
     }
+}
+
+/// How a certificate's stamp duty will be paid, which decides what its
+/// bollo box prints and its seal names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BolloPlan {
+    /// No payment: the certificate is exempt (or refused if in bollo).
+    None,
+    /// Bollo virtuale: a pagoPA notice whose IUV is derived from the
+    /// certificate's number ([`notice_for`]) is printed and sealed.
+    Virtuale {
+        /// The comune's segregation code for Sigillo's notices.
+        segregation_code: u8,
+    },
+    /// Marca da bollo digitale, bought for the final PDF's digest.
+    Marca,
+}
+
+/// The pagoPA notice of the certificate `number` (aux digit 3): the IUV
+/// base is the year and the sequence, `YYYY` + 9 digits, so a number never
+/// reused gives an IUV never reused under the comune's segregation code.
+pub fn notice_for(
+    segregation_code: u8,
+    number: CertificateNumber,
+) -> Result<NoticeNumber, IssueError> {
+    let base = u64::from(number.year()) * 1_000_000_000 + u64::from(number.sequence());
+    NoticeNumber::new(segregation_code, base).map_err(|error| IssueError::Notice(error.to_string()))
 }
 
 enum Target {

@@ -381,6 +381,11 @@ pub enum BolloRef {
     Iuv(String),
     /// Marca da bollo digitale: the stamp's IUBD.
     Iubd(String),
+    /// Marca da bollo digitale bound to the SHA-256 of this very PDF: the
+    /// stamp is bought after the document is final, so its IUBD cannot be
+    /// printed or sealed; the registry records it and the online check
+    /// shows it.
+    MarcaDigitale,
 }
 
 /// Why claims could not be encoded or decoded.
@@ -470,8 +475,9 @@ impl Claims {
         ]);
         if let Some(bollo) = &self.bollo {
             let (tag, text) = match bollo {
-                BolloRef::Iuv(text) => (1, text),
-                BolloRef::Iubd(text) => (2, text),
+                BolloRef::Iuv(text) => (1, text.as_str()),
+                BolloRef::Iubd(text) => (2, text.as_str()),
+                BolloRef::MarcaDigitale => (3, ""),
             };
             map.push((
                 int(key::BOLLO),
@@ -893,6 +899,7 @@ fn decode_bollo(value: Value) -> Result<BolloRef, ClaimsError> {
     match tag {
         1 => Ok(BolloRef::Iuv(text)),
         2 => Ok(BolloRef::Iubd(text)),
+        3 if text.is_empty() => Ok(BolloRef::MarcaDigitale),
         _ => Err(malformed("unknown bollo reference kind")),
     }
 }

@@ -110,3 +110,25 @@ pub fn assert_totally_signed(pdf: &Path, ca_pem: &Path, what: &str) {
     let (code, verdict) = pyhanko(pdf, ca_pem);
     assert_eq!(code, 0, "{what}: {verdict}");
 }
+
+/// The PDF's text as `pdftotext -layout` extracts it, or `None` (with a
+/// printed `SKIPPED:` reason; a failure under `CI=true`) when poppler is
+/// not installed.
+pub fn pdf_text(pdf: &[u8]) -> Option<String> {
+    if !tool_available(
+        "pdftotext (poppler-utils)",
+        Command::new("pdftotext").arg("-v"),
+    ) {
+        return None;
+    }
+    let scratch = Scratch::new();
+    let path = scratch.write("document.pdf", pdf);
+    let output = Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(output.status.success(), "pdftotext failed: {output:?}");
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}

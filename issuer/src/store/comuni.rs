@@ -78,6 +78,57 @@ impl Store {
         .transpose()
     }
 
+    /// The comune's fee schedule as stored (TOML), if it has its own.
+    pub async fn comune_fees(&self, code: ComuneCode) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT fees FROM comuni WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownComune(code))?;
+        super::opt_text(&row, "comuni", "fees")
+    }
+
+    /// Stores the comune's fee schedule (TOML, already validated by the
+    /// caller); `None` goes back to the defaults.
+    pub async fn set_comune_fees(
+        &self,
+        code: ComuneCode,
+        fees: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE comuni SET fees = $2 WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .bind(fees.map(str::to_owned))
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UnknownComune(code));
+        }
+        Ok(())
+    }
+
+    /// The comune's treasury IBAN, if configured.
+    pub async fn comune_iban(&self, code: ComuneCode) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT iban FROM comuni WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownComune(code))?;
+        super::opt_text(&row, "comuni", "iban")
+    }
+
+    /// Records the comune's treasury IBAN.
+    pub async fn set_comune_iban(&self, code: ComuneCode, iban: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE comuni SET iban = $2 WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .bind(iban.to_owned())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UnknownComune(code));
+        }
+        Ok(())
+    }
+
     /// Every configured comune, by ISTAT code.
     pub async fn list_comuni(&self) -> Result<Vec<ComuneRecord>, StoreError> {
         sqlx::query(concat!(

@@ -31,9 +31,12 @@
 //! (which names constraints, not values).
 
 mod anagrafe;
+mod api_keys;
+mod audit;
 mod comuni;
 pub mod import;
 mod registry;
+mod requests;
 mod urbanistica;
 
 use std::borrow::Cow;
@@ -48,10 +51,13 @@ use time::{Date, OffsetDateTime};
 use crate::model::CertificateStatus;
 
 pub use anagrafe::MAX_SEARCH_RESULTS;
+pub use api_keys::{ApiKey, ApiKeyRole, NewApiKey};
+pub use audit::{AuditEntry, AuditRecord};
 pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowError};
 pub use registry::{
     CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
 };
+pub use requests::{NewRequest, PaymentOpened, RequestTransition};
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +98,9 @@ pub enum StoreError {
     /// No certificate has that id or number in that comune.
     #[error("certificato non trovato")]
     CertificateNotFound,
+    /// No request has that id in that comune.
+    #[error("richiesta non trovata")]
+    RequestNotFound,
     /// The certificate's status does not allow the change asked for.
     #[error("il certificato è nello stato «{}» e non può passare a «{}»", from.code(), to.code())]
     StatusTransition {
@@ -229,6 +238,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "registry",
         include_str!("../../../migrations/0004_registry.sql"),
+    ),
+    (
+        5,
+        "requests",
+        include_str!("../../../migrations/0005_requests.sql"),
     ),
 ];
 

@@ -19,8 +19,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
+use super::audit::{AuditEntry, append_audit};
 use super::{Store, StoreError, bytes, int, opt_text, opt_time_at, text, time_at, unix};
-use crate::model::{CertificateRecord, CertificateStatus};
+use crate::model::{CertificateRecord, CertificateStatus, RequestState};
 
 /// The most certificates one listing returns.
 pub const MAX_LIST_RESULTS: u32 = 1000;
@@ -160,7 +161,7 @@ macro_rules! certificate_columns {
     () => {
         "SELECT id, year, sequence, kind, holder, usage, clause, status, created_at, \
          issued_at, expires_at, seal, kid, pdf_sha256, status_index, issued_by, \
-         revocation_reason, revoked_at FROM certificates "
+         revocation_reason, revoked_at, bollo_reference FROM certificates "
     };
 }
 
@@ -178,6 +179,40 @@ impl Store {
         comune: ComuneCode,
         year: u16,
         prepare: F,
+    ) -> Result<CertificateRecord, RegisterError<E>>
+    where
+        F: FnOnce(CertificateNumber, u32) -> Result<NewCertificate, E> + Send,
+        E: Send,
+    {
+        self.register(comune, year, prepare, None).await
+    }
+
+    /// As [`Store::register_certificate`], for the request `request_id`:
+    /// in the same transaction, the request moves from `requested` to
+    /// `prepared` (or `issued`, for a certificate registered as issued)
+    /// and points at the certificate. A request that is no longer
+    /// `requested` (another process prepared it) is refused with
+    /// [`RegisterError::Invalid`] and nothing is written.
+    pub async fn register_certificate_for_request<F, E>(
+        &self,
+        comune: ComuneCode,
+        year: u16,
+        request_id: &str,
+        prepare: F,
+    ) -> Result<CertificateRecord, RegisterError<E>>
+    where
+        F: FnOnce(CertificateNumber, u32) -> Result<NewCertificate, E> + Send,
+        E: Send,
+    {
+        self.register(comune, year, prepare, Some(request_id)).await
+    }
+
+    async fn register<F, E>(
+        &self,
+        comune: ComuneCode,
+        year: u16,
+        prepare: F,
+        request_id: Option<&str>,
     ) -> Result<CertificateRecord, RegisterError<E>>
     where
         F: FnOnce(CertificateNumber, u32) -> Result<NewCertificate, E> + Send,
@@ -256,6 +291,7 @@ impl Store {
             issued_by: new.issued_by,
             revocation_reason: None,
             revoked_at: None,
+            bollo_reference: None,
         };
         sqlx::query(
             "INSERT INTO certificates (comune, id, year, sequence, number, kind, holder, usage, \
@@ -286,6 +322,42 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(StoreError::from)?;
+        if let Some(request_id) = request_id {
+            let state = match record.status {
+                CertificateStatus::Issued => RequestState::Issued,
+                _ => RequestState::Prepared,
+            };
+            let linked = sqlx::query(
+                "UPDATE requests SET state = $3, certificate_id = $4, updated_at = $5 \
+                 WHERE comune = $1 AND id = $2 AND state = 'requested'",
+            )
+            .bind(comune.as_str().to_owned())
+            .bind(request_id.to_owned())
+            .bind(state.code())
+            .bind(record.id.clone())
+            .bind(unix(record.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+            if linked.rows_affected() != 1 {
+                tx.rollback().await.map_err(StoreError::from)?;
+                return Err(RegisterError::Invalid(
+                    "la richiesta non è più da preparare",
+                ));
+            }
+            append_audit(
+                &mut tx,
+                comune,
+                &AuditEntry {
+                    at: record.created_at,
+                    event: "certificate.prepared",
+                    subject: request_id,
+                    actor: &record.issued_by,
+                    detail: &format!("certificate={} status={}", record.id, record.status.code()),
+                },
+            )
+            .await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(record)
     }
@@ -479,7 +551,7 @@ fn clause_from_code(code: &str) -> Option<Clause> {
 
 /// A new opaque certificate id: 128 random bits in hex, so ids cannot be
 /// guessed from one another.
-fn random_id() -> Result<String, StoreError> {
+pub(super) fn random_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|_| StoreError::Randomness)?;
     Ok(hex::encode(bytes))
@@ -516,5 +588,6 @@ fn certificate_from_row(comune: ComuneCode, row: &AnyRow) -> Result<CertificateR
         issued_by: text(row, T, "issued_by")?,
         revocation_reason: opt_text(row, T, "revocation_reason")?,
         revoked_at: opt_time_at(row, T, "revoked_at")?,
+        bollo_reference: opt_text(row, T, "bollo_reference")?,
     })
 }

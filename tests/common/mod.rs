@@ -1,0 +1,223 @@
+//! The server under test: `spawn_app()` starts Sigillo on port 0 with a
+//! fresh data directory (keys, SQLite, the demo comune) against a pagoPA
+//! emulator of its own on another port 0, and returns a client with one
+//! method per endpoint.
+#![allow(dead_code, unreachable_pub)] // each test file uses part of it
+
+use std::path::{Path, PathBuf};
+
+use issuer::model::{BolloMode, ComuneRecord};
+use issuer::payments::emulator::{Emulator, EmulatorHandle};
+use issuer::store::{ApiKeyRole, Store};
+use keys::{Comune, KeyStore};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sigillo::config::{Config, Overrides};
+use sigillo::server::{AppState, Server};
+use time::OffsetDateTime;
+
+/// The demo holder: Roberta Parisi, resident, head of a family of three.
+pub const HOLDER: &str = "PRSRRT80H69G504L";
+
+/// A running server, its emulator and a client.
+pub struct TestApp {
+    pub base: String,
+    pub key: String,
+    pub http: reqwest::Client,
+    pub emulator: Emulator,
+    pub state: AppState,
+    pub store: Store,
+    pub data_dir: PathBuf,
+    _emulator_handle: EmulatorHandle,
+    _dir: tempfile::TempDir,
+}
+
+/// The demo comune set up in `data_dir` as `sigillo init --demo` does it,
+/// with the stamp duty collected in `mode`.
+pub async fn set_up_demo(data_dir: &Path, database_url: &str, mode: BolloMode) -> Store {
+    let keys = KeyStore::new(data_dir);
+    let comune = issuer::demo::comune();
+    if !keys.has_keys(comune.code) {
+        keys.init(
+            &Comune {
+                code: comune.code,
+                name: comune.name.clone(),
+            },
+            OffsetDateTime::now_utc(),
+            false,
+        )
+        .expect("keys");
+    }
+    let store = Store::connect(database_url).await.expect("store");
+    issuer::demo::load(&store).await.expect("demo data");
+    let record = ComuneRecord {
+        bollo_mode: mode,
+        signer_kid: Some(keys.certificates(comune.code).expect("certs").current),
+        ..comune
+    };
+    store.upsert_comune(&record).await.expect("comune");
+    store
+}
+
+/// The bollo virtuale of the demo comune.
+pub fn virtuale() -> BolloMode {
+    issuer::demo::comune().bollo_mode
+}
+
+/// Starts the app with the stamp duty in `mode`.
+pub async fn spawn_app(mode: BolloMode) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
+    let store = set_up_demo(&data_dir, &database_url, mode).await;
+    let emulator = Emulator::new();
+    let (emulator_addr, emulator_handle) = emulator
+        .spawn("127.0.0.1:0")
+        .await
+        .expect("emulator starts");
+    let config_path = dir.path().join("sigillo.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "data_dir = {data_dir:?}\n\
+             [server]\nlisten = \"127.0.0.1:0\"\n\
+             [pagopa]\nemulator_base_url = \"http://{emulator_addr}\"\n\
+             timeout_seconds = 2\nretries = 2\n"
+        ),
+    )
+    .expect("config");
+    let config = Config::load(Some(&config_path), Overrides::default()).expect("config loads");
+    let server = Server::bind(&config).await.expect("server binds");
+    let base = server.base_url().to_owned();
+    let state = server.state().clone();
+    tokio::spawn(server.run());
+    let key = store
+        .create_api_key(
+            issuer::demo::code(),
+            "test",
+            ApiKeyRole::Sportello,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("key")
+        .secret;
+    TestApp {
+        base,
+        key,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .expect("client"),
+        emulator,
+        state,
+        store,
+        data_dir,
+        _emulator_handle: emulator_handle,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// `POST /api/v1/requests`.
+    pub async fn request(&self, kind: &str, holder: &str, usage: &str) -> (StatusCode, Value) {
+        self.post_request(json!({
+            "kind": kind,
+            "holder": holder,
+            "requester": holder,
+            "use": usage,
+        }))
+        .await
+    }
+
+    /// `POST /api/v1/requests` with any body.
+    pub async fn post_request(&self, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/requests", self.base))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        json_of(response).await
+    }
+
+    /// `GET /api/v1/requests/{id}`.
+    pub async fn get(&self, id: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/requests/{id}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("GET");
+        json_of(response).await
+    }
+
+    /// `GET /api/v1/requests/{id}/pdf`.
+    pub async fn pdf(&self, id: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/api/v1/requests/{id}/pdf", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("GET pdf")
+    }
+
+    /// `POST /api/v1/requests/{id}/cancel`.
+    pub async fn cancel(&self, id: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/requests/{id}/cancel", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .expect("POST cancel");
+        json_of(response).await
+    }
+
+    /// Presses «Paga» on the emulator's checkout page of `request`, as the
+    /// payer's browser does, following the redirect back to Sigillo.
+    pub async fn pay(&self, request: &Value) -> (StatusCode, String) {
+        self.checkout_button(request, "pay").await
+    }
+
+    /// Presses «Annulla».
+    pub async fn abandon(&self, request: &Value) -> (StatusCode, String) {
+        self.checkout_button(request, "cancel").await
+    }
+
+    async fn checkout_button(&self, request: &Value, button: &str) -> (StatusCode, String) {
+        let checkout = request["payment"]["checkout_url"]
+            .as_str()
+            .expect("a payment with a checkout URL");
+        let page = self.http.get(checkout).send().await.expect("checkout page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.expect("checkout html");
+        let action = form_action(&html, button);
+        let url = reqwest::Url::parse(checkout)
+            .and_then(|base| base.join(&action))
+            .expect("form action");
+        let response = self.http.post(url).send().await.expect("press the button");
+        let status = response.status();
+        (status, response.text().await.expect("return page"))
+    }
+}
+
+/// The `action` of the checkout form whose URL ends with `/<button>`.
+fn form_action(html: &str, button: &str) -> String {
+    html.split("action=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|action| action.ends_with(&format!("/{button}")))
+        .unwrap_or_else(|| panic!("no {button} form in the checkout page:\n{html}"))
+        .replace("&amp;", "&")
+}
+
+async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
