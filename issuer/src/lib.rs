@@ -30,6 +30,7 @@ pub mod fonts;
 pub mod issue;
 pub mod model;
 pub mod pades;
+pub mod payments;
 pub mod pdf;
 pub mod qr;
 pub mod rome;
