@@ -171,10 +171,11 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
     let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
     let store = set_up_demo(&data_dir, &database_url, virtuale()).await;
     let emulator = Emulator::new();
-    let (emulator_addr, _emulator_handle) = emulator
-        .spawn("127.0.0.1:0")
+    let emulator_handle = emulator
+        .serve("127.0.0.1:0")
         .await
         .expect("emulator starts");
+    let emulator_addr = emulator_handle.addr();
     std::fs::write(
         dir.path().join("sigillo.toml"),
         format!(

@@ -72,10 +72,11 @@ pub async fn spawn_app(mode: BolloMode) -> TestApp {
     let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
     let store = set_up_demo(&data_dir, &database_url, mode).await;
     let emulator = Emulator::new();
-    let (emulator_addr, emulator_handle) = emulator
-        .spawn("127.0.0.1:0")
+    let emulator_handle = emulator
+        .serve("127.0.0.1:0")
         .await
         .expect("emulator starts");
+    let emulator_addr = emulator_handle.addr();
     let config_path = dir.path().join("sigillo.toml");
     std::fs::write(
         &config_path,
@@ -195,24 +196,52 @@ impl TestApp {
         let page = self.http.get(checkout).send().await.expect("checkout page");
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.expect("checkout html");
-        let action = form_action(&html, button);
+        let (action, fields) = form(&html, button);
         let url = reqwest::Url::parse(checkout)
             .and_then(|base| base.join(&action))
             .expect("form action");
-        let response = self.http.post(url).send().await.expect("press the button");
+        let response = self
+            .http
+            .post(url)
+            .form(&fields)
+            .send()
+            .await
+            .expect("press the button");
         let status = response.status();
         (status, response.text().await.expect("return page"))
     }
 }
 
-/// The `action` of the checkout form whose URL ends with `/<button>`.
-fn form_action(html: &str, button: &str) -> String {
-    html.split("action=\"")
+/// The `action` and hidden fields of the checkout form whose action ends
+/// with `/<button>`.
+fn form(html: &str, button: &str) -> (String, Vec<(String, String)>) {
+    let form = html
+        .split("<form")
         .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .find(|action| action.ends_with(&format!("/{button}")))
-        .unwrap_or_else(|| panic!("no {button} form in the checkout page:\n{html}"))
-        .replace("&amp;", "&")
+        .find(|form| {
+            attribute(form, "action").is_some_and(|action| action.ends_with(&format!("/{button}")))
+        })
+        .unwrap_or_else(|| panic!("no {button} form in the checkout page:\n{html}"));
+    let form = form.split("</form>").next().unwrap_or(form);
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect();
+    (attribute(form, "action").unwrap_or_default(), fields)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+    let value = &tag[start..start + tag[start..].find('"')?];
+    Some(
+        value
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
