@@ -23,6 +23,7 @@ CREATE TABLE requests (
     parts TEXT NOT NULL,                          -- contestuale: kind codes, comma-separated
     holder TEXT NOT NULL,                         -- fiscal code
     requester TEXT NOT NULL,                      -- fiscal code
+    email TEXT,                                   -- where pagoPA sends the payer's receipt
     usage TEXT NOT NULL,                          -- as issuer::catalogue::parse_usage reads it
     channel TEXT NOT NULL CHECK (channel IN ('online', 'counter')),
     state TEXT NOT NULL CHECK (state IN ('requested', 'prepared', 'awaiting_payment',

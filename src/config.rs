@@ -87,6 +87,8 @@ pub enum PagoPaEndpoints {
         subscription_key: String,
         /// The service id (`idCIService`) for the marca da bollo digitale.
         service_id: String,
+        /// The taxonomy code of bollo virtuale transfers.
+        transfer_category: String,
     },
 }
 
@@ -154,6 +156,7 @@ struct FilePagoPa {
     checkout_base_url: Option<String>,
     subscription_key: Option<String>,
     service_id: Option<String>,
+    transfer_category: Option<String>,
     segregation_code: Option<u8>,
     pay_within_minutes: Option<u64>,
     reconcile_every_seconds: Option<u64>,
@@ -241,7 +244,7 @@ impl Config {
             bail!(
                 "in produzione (server.production = true) pagoPA deve essere la piattaforma reale: \
                  impostare gpd_base_url, payments_base_url, mbd_base_url, checkout_base_url, \
-                 subscription_key e service_id in [pagopa], non l'emulatore"
+                 subscription_key, service_id e transfer_category in [pagopa], non l'emulatore"
             );
         }
         Ok(Self {
@@ -276,6 +279,7 @@ fn pagopa_settings(file: FilePagoPa) -> anyhow::Result<PagoPaSettings> {
         &file.checkout_base_url,
         &file.subscription_key,
         &file.service_id,
+        &file.transfer_category,
     ];
     let endpoints = match (
         &file.emulator_base_url,
@@ -299,6 +303,7 @@ fn pagopa_settings(file: FilePagoPa) -> anyhow::Result<PagoPaSettings> {
                 checkout_base_url: need(&file.checkout_base_url, "checkout_base_url")?,
                 subscription_key: need(&file.subscription_key, "subscription_key")?,
                 service_id: need(&file.service_id, "service_id")?,
+                transfer_category: need(&file.transfer_category, "transfer_category")?,
             })
         }
     };

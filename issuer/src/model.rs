@@ -651,6 +651,9 @@ pub struct RequestRecord {
     pub holder: CodiceFiscale,
     /// Who asked for it.
     pub requester: CodiceFiscale,
+    /// The requester's e-mail, for pagoPA's receipt (needed by the marca
+    /// da bollo digitale).
+    pub email: Option<String>,
     /// The declared use, as `issuer::catalogue::parse_usage` reads it.
     pub usage: String,
     /// Online or at the counter.

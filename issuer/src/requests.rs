@@ -78,6 +78,9 @@ pub struct Submission {
     pub holder: CodiceFiscale,
     /// Who asks.
     pub requester: CodiceFiscale,
+    /// The requester's e-mail, where pagoPA sends the receipt; required
+    /// where the comune collects the bollo with the marca da bollo digitale.
+    pub email: Option<String>,
     /// The declared use: `bollo` or `esente:<id>[:note][/clause]`.
     pub usage: String,
     /// The calling key's role: decides the channel and who may ask.
@@ -98,6 +101,9 @@ pub enum RequestError {
     /// This kind is not requested through this flow.
     #[error("il certificato di destinazione urbanistica si richiede con una pratica, non qui")]
     KindNotRequestable,
+    /// The marca da bollo digitale needs the payer's e-mail.
+    #[error("per la marca da bollo digitale occorre l'indirizzo e-mail di chi paga")]
+    EmailRequired,
     /// The requester may not ask for this holder's certificate.
     #[error(
         "il richiedente può chiedere certificati solo per sé o per i componenti della propria famiglia anagrafica"
@@ -183,6 +189,17 @@ impl Requests {
             return Err(RequestError::KindNotRequestable);
         }
         let usage = parse_usage(&submission.usage)?;
+        let comune = self.comune(submission.comune).await?;
+        if usage.stamp == Stamp::Bollo
+            && !spec.stato_civile
+            && comune.bollo_mode == BolloMode::MarcaDigitale
+            && submission
+                .email
+                .as_deref()
+                .is_none_or(|email| !email.contains('@'))
+        {
+            return Err(RequestError::EmailRequired);
+        }
         let subject = self
             .issuer
             .subject(submission.comune, &submission.holder)
@@ -217,6 +234,7 @@ impl Requests {
                 parts: submission.parts.clone(),
                 holder: submission.holder.clone(),
                 requester: submission.requester.clone(),
+                email: submission.email.clone(),
                 usage: catalogue::usage_text(&usage),
                 channel,
                 created_by: submission.key_id.clone(),
@@ -694,7 +712,7 @@ impl Requests {
         Ok(Debtor {
             fiscal_code: record.holder.clone(),
             full_name: format!("{} {}", person.given_names, person.surname),
-            email: None,
+            email: record.email.clone(),
         })
     }
 }

@@ -23,7 +23,7 @@ use super::error::ApiError;
 
 /// The caller's API key, from `Authorization: Bearer sig_…`.
 #[derive(Debug)]
-pub struct Caller(pub ApiKey);
+pub(super) struct Caller(pub(super) ApiKey);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Caller {
 /// `POST /api/v1/requests` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewRequestBody {
+pub(super) struct NewRequestBody {
     kind: String,
     holder: String,
     requester: String,
@@ -57,11 +57,13 @@ pub struct NewRequestBody {
     usage: String,
     #[serde(default)]
     parts: Vec<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 /// A request as the API shows it.
 #[derive(Debug, Serialize)]
-pub struct RequestView {
+pub(super) struct RequestView {
     id: String,
     state: &'static str,
     kind: &'static str,
@@ -97,12 +99,19 @@ struct PaymentView {
 
 /// `POST /api/v1/requests`: asks for a certificate.
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<NewRequestBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
+    let Json(body) = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "richiesta troppo grande: al massimo 16 KiB",
+        ),
+        _ => ApiError::invalid(rejection.body_text()),
+    })?;
     let spec = kind_by_slug(&body.kind).map_err(|error| ApiError::invalid(error.to_string()))?;
     let parts = body
         .parts
@@ -121,6 +130,7 @@ pub async fn create(
         holder: fiscal_code("holder", &body.holder)?,
         requester: fiscal_code("requester", &body.requester)?,
         usage: body.usage,
+        email: body.email.map(|email| email.trim().to_owned()),
         role: caller.0.role,
         key_id: caller.0.id.clone(),
     };
@@ -140,7 +150,7 @@ pub async fn create(
 /// `GET /api/v1/requests/{id}`: where the request stands. Asking also
 /// moves it on (a receipt arrived, a deadline passed).
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
-pub async fn show(
+pub(super) async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -154,7 +164,7 @@ pub async fn show(
 
 /// `GET /api/v1/requests/{id}/pdf`: the certificate, once issued.
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
-pub async fn pdf(
+pub(super) async fn pdf(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -187,7 +197,7 @@ pub async fn pdf(
 
 /// `POST /api/v1/requests/{id}/cancel`: withdraws an unpaid request.
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
-pub async fn cancel(
+pub(super) async fn cancel(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -205,7 +215,10 @@ pub async fn cancel(
 }
 
 /// The API's view of a request, with its certificate and payment.
-pub async fn view(state: &AppState, record: &RequestRecord) -> Result<RequestView, ApiError> {
+pub(super) async fn view(
+    state: &AppState,
+    record: &RequestRecord,
+) -> Result<RequestView, ApiError> {
     let store = state.requests().issuer().store();
     let certificate = match &record.certificate_id {
         Some(id) => store.certificate(record.comune, id).await?,

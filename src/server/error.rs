@@ -96,6 +96,9 @@ impl From<RequestError> for ApiError {
             RequestError::KindNotRequestable => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "kind_not_requestable", message)
             }
+            RequestError::EmailRequired => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "email_required", message)
+            }
             RequestError::NotAllowed => Self::new(S::FORBIDDEN, "requester_not_allowed", message),
             RequestError::NotIssued(_) => Self::new(S::CONFLICT, "not_issued", message),
             RequestError::NotCancellable(_) => Self::new(S::CONFLICT, "not_cancellable", message),
@@ -114,6 +117,7 @@ impl From<RequestError> for ApiError {
             }
             RequestError::Service(cause) => Self::internal(&cause),
             RequestError::Fees(cause) => Self::internal(&cause),
+            RequestError::Config(cause) => Self::internal(&cause),
             RequestError::Store(cause) => Self::internal(&cause),
         }
     }

@@ -133,6 +133,7 @@ impl Server {
                 checkout_base_url,
                 subscription_key,
                 service_id,
+                transfer_category,
             }) => (
                 PagoPaConfig {
                     gpd_base_url: gpd_base_url.clone(),
@@ -143,6 +144,7 @@ impl Server {
                     timeout,
                     max_retries: settings.retries,
                     service_id: service_id.clone(),
+                    transfer_category: transfer_category.clone(),
                 },
                 None,
             ),

@@ -18,13 +18,13 @@ use super::AppState;
 
 /// What the checkout appends to the return address.
 #[derive(Debug, Deserialize)]
-pub struct ReturnQuery {
+pub(super) struct ReturnQuery {
     outcome: Option<String>,
 }
 
 /// `GET /pagamenti/{comune}/{id}`: the payer is back from the checkout.
 #[tracing::instrument(skip_all)]
-pub async fn payment_return(
+pub(super) async fn payment_return(
     State(state): State<AppState>,
     Path((comune, id)): Path<(String, String)>,
     Query(query): Query<ReturnQuery>,

@@ -127,6 +127,7 @@ impl TestApp {
             "holder": holder,
             "requester": holder,
             "use": usage,
+            "email": "richiedente@example.org",
         }))
         .await
     }

@@ -28,6 +28,8 @@ pub struct NewRequest {
     pub holder: CodiceFiscale,
     /// Who asks.
     pub requester: CodiceFiscale,
+    /// The requester's e-mail, if given.
+    pub email: Option<String>,
     /// The declared use, as `issuer::catalogue::parse_usage` reads it.
     pub usage: String,
     /// Online or at the counter.
@@ -76,7 +78,7 @@ pub enum RequestTransition {
 /// The columns `request_from_row` reads.
 macro_rules! request_columns {
     () => {
-        "SELECT id, comune, kind, parts, holder, requester, usage, channel, state, refusal, \
+        "SELECT id, comune, kind, parts, holder, requester, email, usage, channel, state, refusal, \
          certificate_id, payment_mode, amount_cents, iupd, notice_number, checkout_url, \
          receipt_id, paid_at, created_by, created_at, updated_at, pay_by FROM requests "
     };
@@ -95,9 +97,9 @@ impl Store {
             .join(",");
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO requests (comune, id, kind, parts, holder, requester, usage, channel, \
-             state, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'requested', $9, $10, $10)",
+            "INSERT INTO requests (comune, id, kind, parts, holder, requester, email, usage, \
+             channel, state, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'requested', $10, $11, $11)",
         )
         .bind(new.comune.as_str().to_owned())
         .bind(id.clone())
@@ -105,6 +107,7 @@ impl Store {
         .bind(parts)
         .bind(new.holder.as_str().to_owned())
         .bind(new.requester.as_str().to_owned())
+        .bind(new.email.clone())
         .bind(new.usage.clone())
         .bind(new.channel.code())
         .bind(new.created_by.clone())
@@ -396,6 +399,7 @@ fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, StoreError
         parts,
         holder: cf("holder")?,
         requester: cf("requester")?,
+        email: opt_text(row, T, "email")?,
         usage: text(row, T, "usage")?,
         channel: Channel::from_code(&text(row, T, "channel")?).ok_or(corrupt("channel"))?,
         state: RequestState::from_code(&text(row, T, "state")?).ok_or(corrupt("state"))?,
