@@ -222,7 +222,8 @@ impl Requests {
             ApiKeyRole::Sportello => Channel::Counter,
             ApiKeyRole::Portale => Channel::Online,
         };
-        if !family_member && !(channel == Channel::Counter && open_at_counter) {
+        let allowed = family_member || (channel == Channel::Counter && open_at_counter);
+        if !allowed {
             return Err(RequestError::NotAllowed);
         }
         let record = self
@@ -308,9 +309,10 @@ impl Requests {
         self.get(comune, id).await
     }
 
-    /// The issued certificate's PDF.
+    /// The issued certificate's PDF. The request is moved on first, so a
+    /// payment made moments ago is found.
     pub async fn pdf(&self, comune: ComuneCode, id: &str) -> Result<Vec<u8>, RequestError> {
-        let record = self.get(comune, id).await?;
+        let record = self.advance(comune, id, OffsetDateTime::now_utc()).await?;
         let certificate = match (&record.state, &record.certificate_id) {
             (RequestState::Issued, Some(certificate)) => certificate,
             (state, _) => return Err(RequestError::NotIssued(*state)),
