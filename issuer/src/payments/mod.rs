@@ -1,7 +1,8 @@
 //! Stamp duty and payments: what a certificate costs ([`fees`]), the
 //! pagoPA notice number ([`notice`]), the adapter to the platform's APIs
-//! ([`client`]) and the checks a receipt passes before it confirms a
-//! payment ([`receipt`]).
+//! ([`client`]), the checks a receipt passes before it confirms a payment
+//! ([`receipt`]), and an in-memory pagoPA for development, the demo and
+//! the tests ([`emulator`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,6 +65,7 @@
 
 pub mod amount;
 pub mod client;
+pub mod emulator;
 pub mod fees;
 pub mod notice;
 pub mod receipt;
