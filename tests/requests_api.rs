@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{HOLDER, TestApp, spawn_app, virtuale};
+use common::{HOLDER, TestApp, spawn_app, spawn_app_with_mounted_emulator, virtuale};
 use issuer::model::{BolloMode, CertificateStatus};
 use issuer::payments::emulator::Fault;
 use reqwest::StatusCode;
@@ -114,6 +114,19 @@ async fn a_residenza_in_bollo_virtuale_is_issued_once_paid_with_its_iuv_printed_
             "certificate.downloaded"
         ]
     );
+}
+
+#[tokio::test]
+async fn the_demo_set_up_pays_through_the_emulator_mounted_in_the_server() {
+    let app = spawn_app_with_mounted_emulator().await;
+    let (status, request) = app.request("residenza", HOLDER, "bollo").await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let checkout = request["payment"]["checkout_url"].as_str().expect("checkout");
+    assert!(checkout.starts_with(&format!("{}/sandbox/pagopa/", app.base)), "{checkout}");
+    let (_, page) = app.pay(&request).await;
+    assert!(page.contains("Pagamento ricevuto"), "{page}");
+    let pdf = app.pdf(request["id"].as_str().expect("id")).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
 }
 
 #[tokio::test]

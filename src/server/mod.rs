@@ -81,7 +81,7 @@ pub fn router(state: AppState, emulator: Option<&Emulator>) -> Router {
         .route("/health", get(|| async { "ok" }))
         .with_state(state);
     if let Some(emulator) = emulator {
-        router = router.nest("/sandbox/pagopa", emulator.router_at("/sandbox/pagopa"));
+        router = router.merge(emulator.router_at("/sandbox/pagopa"));
     }
     router.layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -64,8 +64,19 @@ pub fn virtuale() -> BolloMode {
     issuer::demo::comune().bollo_mode
 }
 
-/// Starts the app with the stamp duty in `mode`.
+/// Starts the app with the stamp duty in `mode`, against an emulator on a
+/// port of its own.
 pub async fn spawn_app(mode: BolloMode) -> TestApp {
+    spawn(mode, false).await
+}
+
+/// Starts the app as the demo does: the emulator mounted in the server
+/// under `/sandbox/pagopa`.
+pub async fn spawn_app_with_mounted_emulator() -> TestApp {
+    spawn(virtuale(), true).await
+}
+
+async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
     std::fs::create_dir_all(&data_dir).expect("data dir");
@@ -78,13 +89,17 @@ pub async fn spawn_app(mode: BolloMode) -> TestApp {
         .expect("emulator starts");
     let emulator_addr = emulator_handle.addr();
     let config_path = dir.path().join("sigillo.toml");
+    let pagopa = if mounted {
+        String::new()
+    } else {
+        format!("emulator_base_url = \"http://{emulator_addr}\"\n")
+    };
     std::fs::write(
         &config_path,
         format!(
             "data_dir = {data_dir:?}\n\
              [server]\nlisten = \"127.0.0.1:0\"\n\
-             [pagopa]\nemulator_base_url = \"http://{emulator_addr}\"\n\
-             timeout_seconds = 2\nretries = 2\n"
+             [pagopa]\n{pagopa}timeout_seconds = 2\nretries = 2\n"
         ),
     )
     .expect("config");
