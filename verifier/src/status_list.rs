@@ -459,8 +459,8 @@ mod tests {
         for (index, &value) in statuses.iter().enumerate() {
             assert_eq!(list.get(index as u32), Some(value));
         }
-        assert_eq!(list.get(12), Some(0), "the rest of the last byte");
-        assert_eq!(list.get(16), None);
+        assert_eq!(list.get(12), None, "twelve entries fill three bytes");
+        assert_eq!(list.len(), 12);
     }
 
     #[test]
