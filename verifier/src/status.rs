@@ -87,7 +87,7 @@ impl UnknownReason {
     pub fn message(&self) -> String {
         match self {
             Self::NoSource => {
-                "nessuna fonte sullo stato dei certificati (verifica senza rete e senza lista di stato)"
+                "nessuna fonte sullo stato dei certificati: verifica senza rete e senza lista di stato"
                     .into()
             }
             Self::NoList => "nessuna lista di stato del comune disponibile".into(),
