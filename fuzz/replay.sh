@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 cargo build --release --locked --quiet
 artifacts=$(mktemp -d)
 trap 'rm -rf "$artifacts"' EXIT
-for target in seal_text cose_parse; do
+for target in seal_text cose_parse pdf_reader image_reader; do
     ./target/release/"$target" -runs=0 -artifact_prefix="$artifacts/" "corpus/$target"
     echo "fuzz replay: $target corpus ($(ls "corpus/$target" | wc -l) inputs) passed"
 done

@@ -96,6 +96,8 @@ enum Command {
         #[command(subcommand)]
         action: CertificatesCommand,
     },
+    /// Check a certificate offline: its PDF, a scan or photo, or the seal's text.
+    Verify(crate::verify_cmd::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -284,6 +286,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { action } => app.import(action).await,
         Command::Issue(args) => app.issue(args).await,
         Command::Certificates { action } => app.certificates(action).await,
+        Command::Verify(args) => crate::verify_cmd::run(args, &app.config),
     }
 }
 

@@ -121,8 +121,13 @@ async fn the_demo_set_up_pays_through_the_emulator_mounted_in_the_server() {
     let app = spawn_app_with_mounted_emulator().await;
     let (status, request) = app.request("residenza", HOLDER, "bollo").await;
     assert_eq!(status, StatusCode::CREATED, "{request}");
-    let checkout = request["payment"]["checkout_url"].as_str().expect("checkout");
-    assert!(checkout.starts_with(&format!("{}/sandbox/pagopa/", app.base)), "{checkout}");
+    let checkout = request["payment"]["checkout_url"]
+        .as_str()
+        .expect("checkout");
+    assert!(
+        checkout.starts_with(&format!("{}/sandbox/pagopa/", app.base)),
+        "{checkout}"
+    );
     let (_, page) = app.pay(&request).await;
     assert!(page.contains("Pagamento ricevuto"), "{page}");
     let pdf = app.pdf(request["id"].as_str().expect("id")).await;

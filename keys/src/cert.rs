@@ -159,6 +159,15 @@ impl CertificateInfo {
     pub fn public_key(&self) -> &[u8] {
         &self.public_key
     }
+
+    /// The subject's organisation (`O`), e.g. `Comune di Roma`, if named.
+    pub fn organization(&self) -> Option<String> {
+        let (_, cert) = X509Certificate::from_der(&self.der).ok()?;
+        cert.subject()
+            .iter_organization()
+            .find_map(|attr| attr.as_str().ok())
+            .map(str::to_owned)
+    }
 }
 
 impl fmt::Debug for CertificateInfo {

@@ -5,8 +5,8 @@ use std::fmt;
 
 use ring::rand::SystemRandom;
 use ring::signature::{
-    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING,
-    EcdsaKeyPair, KeyPair as _, UnparsedPublicKey,
+    ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, UnparsedPublicKey,
 };
 use seal::{Es256Signature, Es256Verifier, Kid, SealSigner, SignerError};
 
@@ -29,6 +29,33 @@ impl KeySigner {
             return Err(KeyError::BadCertificate(
                 "the key usage does not allow sealing (digitalSignature, nonRepudiation)".into(),
             ));
+        }
+        let rng = SystemRandom::new();
+        let load = |alg| {
+            EcdsaKeyPair::from_pkcs8(alg, key.pkcs8_der(), &rng)
+                .map_err(|e| KeyError::BadPrivateKey(e.to_string()))
+        };
+        let fixed = load(&ECDSA_P256_SHA256_FIXED_SIGNING)?;
+        let asn1 = load(&ECDSA_P256_SHA256_ASN1_SIGNING)?;
+        if fixed.public_key().as_ref() != certificate.public_key() {
+            return Err(KeyError::KeyDoesNotMatchCertificate);
+        }
+        Ok(Self {
+            kid: certificate.kid(),
+            chain: vec![certificate.der().to_vec()],
+            fixed,
+            asn1,
+            rng,
+        })
+    }
+
+    /// A signer for a comune CA's own key, which signs what the CA vouches
+    /// for besides certificates: the signed trust list that offline
+    /// verifiers load. Fails unless `certificate` is a CA certificate and
+    /// `key` its private key. The kid is the CA certificate's.
+    pub fn for_ca(certificate: &CertificateInfo, key: &PrivateKey) -> Result<Self, KeyError> {
+        if !certificate.is_ca() {
+            return Err(KeyError::BadCertificate("not a CA certificate".into()));
         }
         let rng = SystemRandom::new();
         let load = |alg| {
@@ -132,6 +159,15 @@ impl Es256PublicKey {
     /// The uncompressed SEC1 point.
     pub fn as_sec1(&self) -> &[u8] {
         &self.point
+    }
+
+    /// Whether `signature`, DER-encoded (`Ecdsa-Sig-Value`, as CMS and
+    /// X.509 write it), over `message` was made by this key with ECDSA
+    /// P-256 / SHA-256.
+    pub fn verify_asn1(&self, message: &[u8], signature: &[u8]) -> bool {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.point)
+            .verify(message, signature)
+            .is_ok()
     }
 }
 

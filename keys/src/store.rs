@@ -124,6 +124,18 @@ impl KeyStore {
         Ok(KeySigner::new(&certificate, &key)?.with_ca(&ca))
     }
 
+    /// A signer for the comune's CA key, for what the CA signs besides
+    /// certificates (the signed trust list).
+    pub fn ca_signer(&self, code: ComuneCode) -> Result<KeySigner, KeyError> {
+        let dir = self.comune_dir(code);
+        if !dir.exists() {
+            return Err(KeyError::NoKeys(code));
+        }
+        let certificate = CertificateInfo::from_pem(&read_text(&dir.join("ca.crt.pem"))?)?;
+        let key = PrivateKey::from_pem(&read_text(&dir.join("ca.key.pem"))?)?;
+        KeySigner::for_ca(&certificate, &key)
+    }
+
     /// The comune's certificates: CA, every signer, and which is current.
     pub fn certificates(&self, code: ComuneCode) -> Result<ComuneCertificates, KeyError> {
         let dir = self.comune_dir(code);

@@ -1,0 +1,112 @@
+//! The seal's text as scanners and people hand it over: the URL in upper or
+//! lower case, the bare digits, with stray whitespace or a trailing newline.
+
+mod common;
+
+use common::Demo;
+use verifier::{Input, Outcome, ReadError, Status, Step, UnknownReason, VerifyError};
+
+fn assert_authentic(demo: &Demo, text: &str) {
+    let report = demo.verify(Input::Text(text));
+    let Outcome::Authentic { status, facts } = &report.outcome else {
+        panic!("{text:?}: {}", report.detail);
+    };
+    assert_eq!(facts.number, "2026/000123");
+    assert_eq!(
+        *status,
+        Status::Unknown {
+            reason: UnknownReason::NoSource
+        }
+    );
+}
+
+#[test]
+fn the_printed_url_in_capitals_is_authentic() {
+    let demo = Demo::new();
+    let prepared = demo.residenza();
+    let url = prepared.seal.to_url("certificati.borgosigillo.example.it");
+    assert_authentic(&demo, &url.to_uppercase());
+}
+
+#[test]
+fn the_url_in_lower_case_is_authentic() {
+    let demo = Demo::new();
+    let url = demo
+        .residenza()
+        .seal
+        .to_url("certificati.borgosigillo.example.it");
+    assert_authentic(&demo, &url.to_lowercase());
+}
+
+#[test]
+fn the_bare_digits_are_authentic() {
+    let demo = Demo::new();
+    assert_authentic(&demo, &demo.residenza().seal.to_digits());
+}
+
+#[test]
+fn stray_whitespace_around_the_text_is_ignored() {
+    let demo = Demo::new();
+    let digits = demo.residenza().seal.to_digits();
+    assert_authentic(&demo, &format!("  \t{digits}  "));
+}
+
+#[test]
+fn a_keyboard_scanners_trailing_newline_is_ignored() {
+    let demo = Demo::new();
+    let url = demo
+        .residenza()
+        .seal
+        .to_url("certificati.borgosigillo.example.it");
+    assert_authentic(&demo, &format!("{url}\r\n"));
+    assert_authentic(&demo, &format!("{url}\n"));
+}
+
+#[test]
+fn text_that_is_not_a_seal_fails_at_reading() {
+    let demo = Demo::new();
+    let report = demo.verify(Input::Text("https://example.com/whatever"));
+    let Outcome::Invalid { step, reason } = &report.outcome else {
+        panic!("{:?}", report.outcome);
+    };
+    assert_eq!(*step, Step::Read);
+    assert!(matches!(reason, VerifyError::Read(ReadError::NotASeal(_))));
+    assert_eq!(report.headline, "Sigillo illeggibile");
+}
+
+#[test]
+fn a_changed_digit_fails_at_the_signature_or_before() {
+    let demo = Demo::new();
+    let digits = demo.residenza().seal.to_digits();
+    // A digit in the middle: the signature or the payload changes.
+    let mut changed: Vec<u8> = digits.into_bytes();
+    let middle = changed.len() / 2;
+    changed[middle] = if changed[middle] == b'1' { b'2' } else { b'1' };
+    let report = demo.verify(Input::Text(std::str::from_utf8(&changed).expect("digits")));
+    let Outcome::Invalid { step, .. } = report.outcome else {
+        panic!("a changed seal passed: {}", report.headline);
+    };
+    assert!(
+        matches!(step, Step::Parse | Step::Signature),
+        "failed at {step:?}"
+    );
+}
+
+#[test]
+fn a_seal_of_an_unknown_signer_fails_at_the_key_step_without_showing_its_claims() {
+    let demo = Demo::new();
+    let stranger = common::other_keys();
+    let mut claims = seal::samples::residenza();
+    claims.issuer = common::other_comune().code;
+    let forged = seal::Seal::sign(&claims, &stranger.signer).expect("signs");
+    let report = demo.verify(Input::Text(&forged.to_digits()));
+    assert!(matches!(
+        report.outcome,
+        Outcome::Invalid {
+            step: Step::Key,
+            ..
+        }
+    ));
+    let json = report.to_json();
+    assert!(!json.contains("ROSSI"), "claims leaked: {json}");
+}
