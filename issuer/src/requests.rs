@@ -101,6 +101,9 @@ pub enum RequestError {
     /// This kind is not requested through this flow.
     #[error("il certificato di destinazione urbanistica si richiede con una pratica, non qui")]
     KindNotRequestable,
+    /// The comune's fee schedule does not accept this use for this kind.
+    #[error("uso non ammesso dal comune: {0}")]
+    UsageNotAccepted(String),
     /// The marca da bollo digitale needs the payer's e-mail.
     #[error("per la marca da bollo digitale occorre l'indirizzo e-mail di chi paga")]
     EmailRequired,
@@ -190,6 +193,12 @@ impl Requests {
         }
         let usage = parse_usage(&submission.usage)?;
         let comune = self.comune(submission.comune).await?;
+        // An exemption the comune's schedule does not accept is refused
+        // here, not charged as bollo.
+        self.fees(submission.comune)
+            .await?
+            .check_usage(spec.kind, &usage)
+            .map_err(|error| RequestError::UsageNotAccepted(error.to_string()))?;
         if usage.stamp == Stamp::Bollo
             && !spec.stato_civile
             && comune.bollo_mode == BolloMode::MarcaDigitale
@@ -566,9 +575,15 @@ impl Requests {
         }) = &record.payment
         {
             let comune = self.comune(record.comune).await?;
-            self.pagopa
+            match self
+                .pagopa
                 .invalidate(&comune.creditor_fiscal_code, iupd)
-                .await?;
+                .await
+            {
+                // Paid meanwhile: the receipt below issues it.
+                Ok(()) | Err(PagoPaError::AlreadyPaid) => {}
+                Err(error) => return Err(error.into()),
+            }
         }
         self.settle(record, now).await
     }

@@ -96,6 +96,9 @@ impl From<RequestError> for ApiError {
             RequestError::KindNotRequestable => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "kind_not_requestable", message)
             }
+            RequestError::UsageNotAccepted(_) => {
+                Self::new(S::UNPROCESSABLE_ENTITY, "invalid_use", message)
+            }
             RequestError::EmailRequired => {
                 Self::new(S::UNPROCESSABLE_ENTITY, "email_required", message)
             }
