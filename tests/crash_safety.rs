@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{HOLDER, set_up_demo, virtuale};
+use common::{HOLDER, fixture, virtuale};
 use issuer::model::{CertificateStatus, RequestState};
 use issuer::payments::emulator::Emulator;
 use issuer::store::{CertificateFilter, Store};
@@ -165,27 +165,13 @@ async fn wait_for_state(store: &Store, id: &str, wanted: RequestState) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_or_unpaid() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
-    let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
-    let store = set_up_demo(&data_dir, &database_url, virtuale()).await;
-    let emulator = Emulator::new();
-    let emulator_handle = emulator
-        .serve("127.0.0.1:0")
-        .await
-        .expect("emulator starts");
-    let emulator_addr = emulator_handle.addr();
-    std::fs::write(
-        dir.path().join("sigillo.toml"),
-        format!(
-            "data_dir = {data_dir:?}\n\
-             [server]\nlisten = \"127.0.0.1:0\"\n\
-             [pagopa]\nemulator_base_url = \"http://{emulator_addr}\"\n\
-             reconcile_every_seconds = 1\ntimeout_seconds = 5\n"
-        ),
+    let fixture = fixture(
+        virtuale(),
+        false,
+        "reconcile_every_seconds = 1\ntimeout_seconds = 5\n",
     )
-    .expect("config");
+    .await;
+    let (dir, store, emulator) = (&fixture.dir, &fixture.store, &fixture.emulator);
 
     let mut done: Vec<String> = Vec::new();
     for point in POINTS {
@@ -194,11 +180,11 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
             // the receipt is handled.
             let running = start(dir.path(), None);
             post_request(&running.base, &running.key).await;
-            let id = newest_request(&store, &done).await.expect("stored");
-            wait_for_state(&store, &id, RequestState::AwaitingPayment).await;
+            let id = newest_request(store, &done).await.expect("stored");
+            wait_for_state(store, &id, RequestState::AwaitingPayment).await;
             running.stop();
             let running = start(dir.path(), Some(point));
-            pay(&emulator, &store, &id).await;
+            pay(emulator, store, &id).await;
             poke(&running, &id).await;
             running.kill_at(point);
             id
@@ -210,7 +196,7 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
             });
             running.kill_at(point);
             let _ = request.await;
-            newest_request(&store, &done)
+            newest_request(store, &done)
                 .await
                 .expect("the request was stored first")
         };
@@ -229,11 +215,11 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
                 RequestState::Issued,
                 "{point}: issued before payment"
             );
-            wait_for_state(&store, &id, RequestState::AwaitingPayment).await;
-            pay(&emulator, &store, &id).await;
+            wait_for_state(store, &id, RequestState::AwaitingPayment).await;
+            pay(emulator, store, &id).await;
         }
         poke(&running, &id).await;
-        wait_for_state(&store, &id, RequestState::Issued).await;
+        wait_for_state(store, &id, RequestState::Issued).await;
         running.stop();
         done.push(id);
     }

@@ -64,6 +64,55 @@ pub fn virtuale() -> BolloMode {
     issuer::demo::comune().bollo_mode
 }
 
+/// A data directory with the demo comune, an emulator on a port of its
+/// own, and a `sigillo.toml` pointing at both.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    pub store: Store,
+    pub emulator: Emulator,
+    pub emulator_handle: EmulatorHandle,
+    pub config_path: PathBuf,
+}
+
+/// Sets up a [`Fixture`]; `mounted` leaves pagoPA unconfigured (the server
+/// mounts its own emulator); `pagopa` adds settings to `[pagopa]`.
+pub async fn fixture(mode: BolloMode, mounted: bool, pagopa: &str) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
+    let store = set_up_demo(&data_dir, &database_url, mode).await;
+    let emulator = Emulator::new();
+    let emulator_handle = emulator
+        .serve("127.0.0.1:0")
+        .await
+        .expect("emulator starts");
+    let endpoint = if mounted {
+        String::new()
+    } else {
+        format!("emulator_base_url = \"{}\"\n", emulator_handle.base_url())
+    };
+    let config_path = dir.path().join("sigillo.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "data_dir = {data_dir:?}\n\
+             [server]\nlisten = \"127.0.0.1:0\"\n\
+             [pagopa]\n{endpoint}{pagopa}"
+        ),
+    )
+    .expect("config");
+    Fixture {
+        dir,
+        data_dir,
+        store,
+        emulator,
+        emulator_handle,
+        config_path,
+    }
+}
+
 /// Starts the app with the stamp duty in `mode`, against an emulator on a
 /// port of its own.
 pub async fn spawn_app(mode: BolloMode) -> TestApp {
@@ -77,32 +126,14 @@ pub async fn spawn_app_with_mounted_emulator() -> TestApp {
 }
 
 async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data_dir = dir.path().join("data");
-    std::fs::create_dir_all(&data_dir).expect("data dir");
-    let database_url = format!("sqlite:{}?mode=rwc", data_dir.join("sigillo.db").display());
-    let store = set_up_demo(&data_dir, &database_url, mode).await;
-    let emulator = Emulator::new();
-    let emulator_handle = emulator
-        .serve("127.0.0.1:0")
-        .await
-        .expect("emulator starts");
-    let emulator_addr = emulator_handle.addr();
-    let config_path = dir.path().join("sigillo.toml");
-    let pagopa = if mounted {
-        String::new()
-    } else {
-        format!("emulator_base_url = \"http://{emulator_addr}\"\n")
-    };
-    std::fs::write(
-        &config_path,
-        format!(
-            "data_dir = {data_dir:?}\n\
-             [server]\nlisten = \"127.0.0.1:0\"\n\
-             [pagopa]\n{pagopa}timeout_seconds = 2\nretries = 2\n"
-        ),
-    )
-    .expect("config");
+    let Fixture {
+        dir,
+        data_dir,
+        store,
+        emulator,
+        emulator_handle,
+        config_path,
+    } = fixture(mode, mounted, "timeout_seconds = 2\nretries = 2\n").await;
     let config = Config::load(Some(&config_path), Overrides::default()).expect("config loads");
     let server = Server::bind(&config).await.expect("server binds");
     let base = server.base_url().to_owned();
