@@ -599,6 +599,78 @@ mod tests {
         );
     }
 
+    fn record(status: CertificateStatus) -> CertificateRecord {
+        let now = OffsetDateTime::now_utc();
+        CertificateRecord {
+            id: "c1".into(),
+            comune: ComuneCode::parse("999001").expect("code"),
+            number: seal::CertificateNumber::new(2026, 7).expect("number"),
+            kind: seal::CertificateKind::Residenza,
+            holder: seal::CodiceFiscale::parse("PRSRRT80H69G504L").expect("cf"),
+            usage: "esente:7".into(),
+            clause: seal::Clause::Standard,
+            status,
+            created_at: now,
+            issued_at: Some(now),
+            expires_at: None,
+            seal: Vec::new(),
+            kid: seal::Kid([7; 8]),
+            pdf_sha256: String::new(),
+            status_index: 42,
+            issued_by: "test".into(),
+            revocation_reason: Some("errore".into()),
+            revoked_at: Some(now),
+            bollo_reference: None,
+        }
+    }
+
+    fn query(record: &CertificateRecord) -> StatusQuery {
+        StatusQuery {
+            comune: record.comune,
+            number: record.number,
+            index: record.status_index,
+            kid: record.kid,
+            at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[test]
+    fn each_registry_status_maps_to_what_the_report_says() {
+        use CertificateStatus as C;
+        let status = |c| {
+            let record = record(c);
+            registry_status(&record, &query(&record))
+        };
+        assert_eq!(status(C::Issued), RegistryStatus::Valid);
+        assert_eq!(status(C::Expired), RegistryStatus::Valid);
+        assert_eq!(status(C::Pending), RegistryStatus::Pending);
+        assert_eq!(status(C::Superseded), RegistryStatus::Superseded);
+        assert!(matches!(
+            status(C::Revoked),
+            RegistryStatus::Revoked { reason: Some(reason), at: Some(_) } if reason == "errore"
+        ));
+        assert!(matches!(status(C::Void), RegistryStatus::Revoked { .. }));
+    }
+
+    #[test]
+    fn a_seal_whose_index_or_signer_differs_from_the_record_is_never_valid() {
+        let record = record(CertificateStatus::Issued);
+        let other_index = StatusQuery {
+            index: 43,
+            ..query(&record)
+        };
+        let other_signer = StatusQuery {
+            kid: seal::Kid([8; 8]),
+            ..query(&record)
+        };
+        for query in [other_index, other_signer] {
+            assert!(matches!(
+                registry_status(&record, &query),
+                RegistryStatus::Revoked { .. }
+            ));
+        }
+    }
+
     #[test]
     fn no_limit_admits_everyone() {
         let limiter = RateLimiter::new(0);
