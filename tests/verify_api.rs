@@ -1,5 +1,5 @@
 //! Verification over real HTTP: `POST /api/v1/verify` with the seal's text,
-//! its URL, JSON and the PDF, against the registry's status (valid,
+//! its URL, JSON, the PDF and a scan of the page, against the registry's status (valid,
 //! revoked, pending, void); tampered seals; limits; and the lists offline
 //! verifiers fetch from `/.well-known/sigillo/{istat}/`, checked with the
 //! verifier's own decoders against the comune's CA.
@@ -300,4 +300,35 @@ async fn the_openapi_document_describes_verify_and_its_reports_match_the_schema(
     assert_schema_valid(&report_schema, &not_found);
     let (_, error) = app.verify("", TEXT).await;
     assert_schema_valid(&error_schema, &error);
+}
+
+#[tokio::test]
+async fn a_scan_of_the_printed_page_verifies_as_png_and_as_jpeg() {
+    if !testkit::command_available("pdftoppm", "-v") {
+        return;
+    }
+    let app = spawn_app(virtuale()).await;
+    let (_, pdf) = app.issue_exempt().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf_path = dir.path().join("certificato.pdf");
+    std::fs::write(&pdf_path, &pdf).expect("write");
+
+    for (format, content_type) in [("-png", "image/png"), ("-jpeg", "image/jpeg")] {
+        let page = dir.path().join("pagina");
+        let status = std::process::Command::new("pdftoppm")
+            .args([format, "-r", "200", "-singlefile"])
+            .arg(&pdf_path)
+            .arg(&page)
+            .status()
+            .expect("pdftoppm runs");
+        assert!(status.success());
+        let extension = if format == "-png" { "png" } else { "jpg" };
+        let image = std::fs::read(page.with_extension(extension)).expect("the page image");
+
+        let (status, report) = app.verify(image, content_type).await;
+
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["input"], "image", "{report}");
+        assert_authentic_and_valid(&report);
+    }
 }
