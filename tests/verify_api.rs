@@ -1,8 +1,9 @@
-//! Verification over real HTTP: `POST /api/v1/verify` with the seal's text,
-//! its URL, JSON, the PDF and a scan of the page, against the registry's status (valid,
-//! revoked, pending, void); tampered seals; limits; and the lists offline
-//! verifiers fetch from `/.well-known/sigillo/{istat}/`, checked with the
-//! verifier's own decoders against the comune's CA.
+//! Verification over real HTTP: `POST /api/v1/verify` with the seal's
+//! text, its URL, JSON, the PDF and a scan of the page, against the
+//! registry's status (valid, revoked, pending, void); tampered seals;
+//! limits; and the lists offline verifiers fetch from
+//! `/.well-known/sigillo/{istat}/`, checked with the verifier's own
+//! decoders against the comune's CA.
 
 mod common;
 
