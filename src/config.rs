@@ -48,7 +48,14 @@ pub struct ServerConfig {
     pub public_base_url: Option<String>,
     /// A production deployment: refuses to start with the pagoPA emulator.
     pub production: bool,
+    /// Verifications (`POST /api/v1/verify`, `POST /v`) a client address
+    /// may make per minute, in bursts of up to as many; 0 = no limit
+    /// (default 60).
+    pub verify_per_minute: u32,
 }
+
+/// Verifications a client address may make per minute by default.
+pub const DEFAULT_VERIFY_PER_MINUTE: u32 = 60;
 
 /// Where pagoPA is and how requests are paid (`[pagopa]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +151,7 @@ struct FileServer {
     listen: Option<SocketAddr>,
     public_base_url: Option<String>,
     production: Option<bool>,
+    verify_per_minute: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -237,6 +245,9 @@ impl Config {
             listen,
             public_base_url: file_server.public_base_url,
             production: file_server.production.unwrap_or(false),
+            verify_per_minute: file_server
+                .verify_per_minute
+                .unwrap_or(DEFAULT_VERIFY_PER_MINUTE),
         };
         let pagopa = pagopa_settings(from_file.pagopa.unwrap_or_default())?;
         if server.production && !matches!(pagopa.endpoints, Some(PagoPaEndpoints::Platform { .. }))

@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{HOLDER, TestApp, spawn_app, spawn_app_with_mounted_emulator, virtuale};
+use common::{
+    HOLDER, TestApp, assert_schema_valid, openapi_schema, spawn_app,
+    spawn_app_with_mounted_emulator, virtuale,
+};
 use issuer::model::{BolloMode, CertificateStatus};
 use issuer::payments::emulator::Fault;
 use reqwest::StatusCode;
@@ -503,55 +506,12 @@ async fn the_served_openapi_document_describes_every_route_and_the_answers_match
     ] {
         assert!(paths.contains_key(path), "{path} not documented");
     }
-    let request_schema = schema(&document, "Request");
-    let error_schema = schema(&document, "Error");
+    let request_schema = openapi_schema(&document, "Request");
+    let error_schema = openapi_schema(&document, "Error");
     let (_, request) = app.request("residenza", HOLDER, "bollo").await;
-    assert_valid(&request_schema, &request);
+    assert_schema_valid(&request_schema, &request);
     let (_, issued) = app.request("residenza", HOLDER, "esente:7").await;
-    assert_valid(&request_schema, &issued);
+    assert_schema_valid(&request_schema, &issued);
     let (_, error) = app.request("residenza", HOLDER, "gratis").await;
-    assert_valid(&error_schema, &error);
-}
-
-/// The named component schema as plain JSON Schema: OpenAPI 3.0's
-/// `nullable` becomes a `null` type, references point into the document.
-fn schema(document: &serde_json::Value, name: &str) -> serde_json::Value {
-    fn convert(value: &serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let mut out = serde_json::Map::new();
-                for (key, item) in map {
-                    if key == "nullable" || key == "example" {
-                        continue;
-                    }
-                    out.insert(key.clone(), convert(item));
-                }
-                if map.get("nullable") == Some(&serde_json::Value::Bool(true)) {
-                    if let Some(kind) = out.get("type").cloned() {
-                        out.insert("type".into(), json!([kind, "null"]));
-                    }
-                    if let Some(values) = out.get_mut("enum").and_then(|e| e.as_array_mut()) {
-                        values.push(serde_json::Value::Null);
-                    }
-                }
-                serde_json::Value::Object(out)
-            }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(convert).collect())
-            }
-            other => other.clone(),
-        }
-    }
-    let mut root = convert(&document["components"]["schemas"][name]);
-    root["components"] = json!({"schemas": convert(&document["components"]["schemas"])});
-    root
-}
-
-fn assert_valid(schema: &serde_json::Value, value: &serde_json::Value) {
-    let validator = jsonschema::validator_for(schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(value)
-        .map(|error| format!("{error} at {}", error.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{value}\n{errors:#?}");
+    assert_schema_valid(&error_schema, &error);
 }

@@ -13,6 +13,8 @@
 mod api;
 pub mod error;
 mod pages;
+pub mod verify;
+mod verify_pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, PagoPaEndpoints};
+use verify::Verification;
 
 /// The OpenAPI document of the JSON API, served at `/api/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
@@ -49,19 +52,28 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     requests: Requests,
+    verification: Verification,
 }
 
 impl AppState {
-    /// State over a request flow.
-    pub fn new(requests: Requests) -> Self {
+    /// State over a request flow and verification.
+    pub fn new(requests: Requests, verification: Verification) -> Self {
         Self {
-            inner: Arc::new(Inner { requests }),
+            inner: Arc::new(Inner {
+                requests,
+                verification,
+            }),
         }
     }
 
     /// The request flow.
     pub fn requests(&self) -> &Requests {
         &self.inner.requests
+    }
+
+    /// Verification and the published lists.
+    pub fn verification(&self) -> &Verification {
+        &self.inner.verification
     }
 }
 
@@ -74,9 +86,21 @@ pub fn router(state: AppState, emulator: Option<&Emulator>) -> Router {
         .route("/requests/{id}/pdf", get(api::pdf))
         .route("/requests/{id}/cancel", post(api::cancel))
         .route("/openapi.json", get(openapi))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .route(
+            "/verify",
+            post(verify::verify).layer(DefaultBodyLimit::max(verify::MAX_VERIFY_BYTES)),
+        );
+    let well_known = Router::new()
+        .route("/status-list", get(verify::status_list))
+        .route("/trust-list", get(verify::trust_list))
+        .route("/ca.pem", get(verify::ca_pem));
     let mut router = Router::new()
         .nest("/api/v1", api)
+        .nest("/.well-known/sigillo/{istat}", well_known)
+        .route("/v", verify_pages::routes())
+        .route("/V", verify_pages::routes())
+        .route("/sportello/verifica", get(verify_pages::counter))
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
         .route("/health", get(|| async { "ok" }))
         .with_state(state);
@@ -176,6 +200,12 @@ impl Server {
             .await
             .context("apertura del database")?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
+        let verification = Verification::new(
+            KeyStore::new(&config.data_dir),
+            store.clone(),
+            &base_url,
+            config.server.verify_per_minute,
+        );
         let issuer = Issuer::new(store, KeyStore::new(&config.data_dir), templates);
         let requests = Requests::new(
             issuer,
@@ -188,7 +218,7 @@ impl Server {
         );
         Ok(Self {
             listener,
-            state: AppState::new(requests),
+            state: AppState::new(requests, verification),
             emulator,
             reconcile_every: Duration::from_secs(settings.reconcile_every_seconds),
             base_url,
@@ -215,6 +245,7 @@ impl Server {
     pub async fn run(self) -> anyhow::Result<()> {
         let reconciler = tokio::spawn(reconcile_forever(self.state.clone(), self.reconcile_every));
         let app = router(self.state, self.emulator.as_ref());
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await;

@@ -259,6 +259,99 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `POST /api/v1/verify` with `body` sent as `content_type`.
+    pub async fn verify(
+        &self,
+        body: impl Into<reqwest::Body>,
+        content_type: &str,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/verify", self.base))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST verify");
+        json_of(response).await
+    }
+
+    /// Issues an exempt residenza of the demo holder at once: its
+    /// registry record and its PDF.
+    pub async fn issue_exempt(&self) -> (issuer::model::CertificateRecord, Vec<u8>) {
+        let (status, request) = self.request("residenza", HOLDER, "esente:7").await;
+        assert_eq!(status, StatusCode::CREATED, "{request}");
+        let id = request["id"].as_str().expect("id");
+        let pdf = self.pdf(id).await.bytes().await.expect("pdf").to_vec();
+        (self.certificate_of(&request).await, pdf)
+    }
+
+    /// The registry record of the certificate prepared for `request`.
+    pub async fn certificate_of(&self, request: &Value) -> issuer::model::CertificateRecord {
+        let comune = issuer::demo::code();
+        let stored = self
+            .store
+            .request(comune, request["id"].as_str().expect("id"))
+            .await
+            .expect("read")
+            .expect("stored");
+        self.store
+            .certificate(comune, stored.certificate_id.as_deref().expect("prepared"))
+            .await
+            .expect("read")
+            .expect("certificate")
+    }
+}
+
+/// The decimal digits of a seal, as the QR code's fragment carries them.
+pub fn digits(record: &issuer::model::CertificateRecord) -> String {
+    seal::text::to_digits(&record.seal)
+}
+
+/// The named component schema of an OpenAPI document as plain JSON
+/// Schema: OpenAPI 3.0's `nullable` becomes a `null` type, references
+/// point into the document.
+pub fn openapi_schema(document: &Value, name: &str) -> Value {
+    fn convert(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut out = serde_json::Map::new();
+                for (key, item) in map {
+                    if key == "nullable" || key == "example" {
+                        continue;
+                    }
+                    out.insert(key.clone(), convert(item));
+                }
+                if map.get("nullable") == Some(&Value::Bool(true)) {
+                    if let Some(kind) = out.get("type").cloned() {
+                        out.insert("type".into(), json!([kind, "null"]));
+                    }
+                    if let Some(values) = out.get_mut("enum").and_then(|e| e.as_array_mut()) {
+                        values.push(Value::Null);
+                    }
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(convert).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut root = convert(&document["components"]["schemas"][name]);
+    root["components"] = json!({"schemas": convert(&document["components"]["schemas"])});
+    root
+}
+
+/// Asserts that `value` is valid against `schema`.
+pub fn assert_schema_valid(schema: &Value, value: &Value) {
+    let validator = jsonschema::validator_for(schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|error| format!("{error} at {}", error.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{value}\n{errors:#?}");
+}
+
 /// The `action` and hidden fields of the checkout form whose action ends
 /// with `/<button>`.
 fn form(html: &str, button: &str) -> (String, Vec<(String, String)>) {

@@ -399,6 +399,29 @@ impl Store {
         .transpose()
     }
 
+    /// Every numbered certificate of the comune as its status-list index
+    /// and status, for publishing the status list: no personal data read.
+    pub async fn certificate_statuses(
+        &self,
+        comune: ComuneCode,
+    ) -> Result<Vec<(u32, CertificateStatus)>, StoreError> {
+        const T: &str = "certificates";
+        let corrupt = |column| StoreError::Corrupt { table: T, column };
+        sqlx::query("SELECT status_index, status FROM certificates WHERE comune = $1")
+            .bind(comune.as_str().to_owned())
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let index = u32::try_from(int(row, T, "status_index")?)
+                    .map_err(|_| corrupt("status_index"))?;
+                let status = CertificateStatus::from_code(&text(row, T, "status")?)
+                    .ok_or(corrupt("status"))?;
+                Ok((index, status))
+            })
+            .collect()
+    }
+
     /// The comune's certificates that pass `filter`, newest first.
     pub async fn list_certificates(
         &self,
