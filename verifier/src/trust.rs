@@ -38,16 +38,21 @@ pub const TRUST_LIST_TYPE: &str = "application/sigillo-trustlist+cwt";
 pub struct Trust {
     store: TrustStore,
     revoked: BTreeMap<Kid, OffsetDateTime>,
+    /// Each comune's name from its CA certificate, read once.
+    names: BTreeMap<ComuneCode, String>,
 }
 
 impl Trust {
     /// Trust in what `store` holds, with no revocations (a local key
     /// store's trust list, say).
     pub fn new(store: TrustStore) -> Self {
-        Self {
+        let mut trust = Self {
             store,
             revoked: BTreeMap::new(),
-        }
+            names: BTreeMap::new(),
+        };
+        trust.name_comuni();
+        trust
     }
 
     /// Adds a verified trust list: its CA, its signers (each checked to be
@@ -62,6 +67,7 @@ impl Trust {
                 self.revoked.insert(kid, earliest);
             }
         }
+        self.name_comuni();
         Ok(())
     }
 
@@ -93,6 +99,7 @@ impl Trust {
         for signer in signers {
             self.store.add_signer(signer)?;
         }
+        self.name_comuni();
         Ok(count)
     }
 
@@ -116,16 +123,19 @@ impl Trust {
         self.store.cas().find(|ca| ca.comune() == comune)
     }
 
-    /// The comune's name as its certificates give it («Comune di …»).
+    /// The comune's name as its CA certificate gives it («Comune di …»).
     pub fn comune_name(&self, comune: ComuneCode) -> Option<String> {
-        self.ca_of(comune)
-            .and_then(CertificateInfo::organization)
-            .or_else(|| {
-                self.store
-                    .signers()
-                    .find(|signer| signer.comune() == comune)
-                    .and_then(CertificateInfo::organization)
-            })
+        self.names.get(&comune).cloned()
+    }
+
+    fn name_comuni(&mut self) {
+        for ca in self.store.cas() {
+            if !self.names.contains_key(&ca.comune())
+                && let Some(name) = ca.organization()
+            {
+                self.names.insert(ca.comune(), name);
+            }
+        }
     }
 
     /// Whether nothing is trusted.

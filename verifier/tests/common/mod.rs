@@ -1,7 +1,11 @@
 //! What the verifier's tests share: a comune's keys and trust, and
 //! certificates prepared by the issuer (as the counter would, without a
 //! database) at a fixed time.
-#![allow(dead_code, unreachable_pub)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses its own part of this module"
+)]
 
 use issuer::catalogue::{self, parse_usage};
 use issuer::issue::{About, Prepared, Request, prepare};
