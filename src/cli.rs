@@ -8,15 +8,13 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use issuer::catalogue::{kind_by_slug, parse_usage};
-use issuer::model::{CertificateRecord, CertificateStatus, ComuneRecord};
-use issuer::payments::fees::FeeSchedule;
-use issuer::service::{IssueRequest, Issued, Issuer};
-use issuer::store::{
-    ApiKeyRole, CertificateFilter, ImportError, ImportProgress, StatusChange, Store,
-};
+use issuer::fees::FeeSchedule;
+use issuer::register::{Issuance, Issued, Issuer};
 use issuer::templates::Templates;
 use keys::{CertificateInfo, Comune, KeyStore};
 use seal::{CertificateKind, CertificateNumber, CodiceFiscale};
+use store::model::{CertificateRecord, CertificateStatus, ComuneRecord};
+use store::{ApiKeyRole, CertificateFilter, ImportError, ImportProgress, StatusChange, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -272,32 +270,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             },
         },
     )?;
-    let app = App::new(config);
+    let commands = Commands::new(config);
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
-        Command::Serve { .. } => app.serve().await,
-        Command::Demo => app.demo().await,
-        Command::Apikeys { action } => app.api_keys(action).await,
-        Command::Fees { action } => app.fees(action).await,
-        Command::Init { demo } => app.init(demo).await.map(|_| ()),
-        Command::Keys { action } => app.keys(action),
+        Command::Serve { .. } => commands.serve().await,
+        Command::Demo => commands.demo().await,
+        Command::Apikeys { action } => commands.api_keys(action).await,
+        Command::Fees { action } => commands.fees(action).await,
+        Command::Init { demo } => commands.init(demo).await.map(|_| ()),
+        Command::Keys { action } => commands.keys(action),
         Command::People {
             action: PeopleCommand::Search { query },
-        } => app.search(&query).await,
-        Command::Import { action } => app.import(action).await,
-        Command::Issue(args) => app.issue(args).await,
-        Command::Certificates { action } => app.certificates(action).await,
-        Command::Verify(args) => crate::verify_cmd::run(args, &app.config),
+        } => commands.search(&query).await,
+        Command::Import { action } => commands.import(action).await,
+        Command::Issue(args) => commands.issue(args).await,
+        Command::Certificates { action } => commands.certificates(action).await,
+        Command::Verify(args) => crate::verify_cmd::run(args, &commands.config),
     }
 }
 
 /// The configuration and what the commands build on it.
-struct App {
+struct Commands {
     config: Config,
     keys: KeyStore,
     comune: Comune,
 }
 
-impl App {
+impl Commands {
     fn new(config: Config) -> Self {
         let keys = KeyStore::new(&config.data_dir);
         let comune = Comune {
@@ -359,7 +357,7 @@ impl App {
         let store = self.store().await?;
         let kid = self.keys.certificates(self.comune.code)?.current;
         let mut record = if demo {
-            issuer::demo::comune()
+            store::demo::comune()
         } else {
             self.comune_record()?
         };
@@ -376,7 +374,7 @@ impl App {
             record.name, record.code
         );
         if demo {
-            let summary = issuer::demo::load(&store).await.map_err(import_failure)?;
+            let summary = store::demo::load(&store).await.map_err(import_failure)?;
             println!(
                 "Dati demo caricati: {} persone, {} righe di particelle",
                 summary.people.rows, summary.parcels.rows
@@ -399,7 +397,7 @@ impl App {
             province: need(&c.province, "province")?,
             creditor_fiscal_code: need(&c.creditor_fiscal_code, "creditor_fiscal_code")?,
             verification_host: need(&c.verification_host, "verification_host")?,
-            bollo_mode: issuer::model::BolloMode::MarcaDigitale,
+            bollo_mode: store::model::BolloMode::MarcaDigitale,
             bollo_cents: 1600,
             diritti_bollo_cents: 52,
             diritti_esente_cents: 26,
@@ -425,7 +423,7 @@ impl App {
             .into_iter()
             .next()
             .context("la persona della demo non è nell'anagrafe demo")?;
-        let request = IssueRequest {
+        let request = Issuance {
             comune: self.comune.code,
             spec: kind_by_slug("residenza")?,
             fiscal_code: person.fiscal_code,
@@ -463,8 +461,8 @@ impl App {
         } else {
             None
         };
-        let server = crate::server::Server::bind(&self.config).await?;
-        let base = server.base_url().to_owned();
+        let app = crate::app::App::build(&self.config).await?;
+        let base = app.base_url().to_owned();
         println!("Sigillo in ascolto su {base}");
         println!("  API: {base}/api/v1/openapi.json");
         if let Some(key) = demo_key {
@@ -472,7 +470,7 @@ impl App {
             println!("Chiave API demo (ruolo sportello): {key}");
             println!("Per provare, vedere «Demo» nel README: richiesta, pagamento, download.");
         }
-        server.run().await
+        app.serve().await
     }
 
     async fn api_keys(&self, action: ApiKeysCommand) -> anyhow::Result<()> {
@@ -596,7 +594,7 @@ impl App {
                 person.fiscal_code,
                 person.surname,
                 person.given_names,
-                issuer::content::date_text(person.birth_date),
+                seal::rome::day_text(person.birth_date),
                 person.birth_place
             );
         }
@@ -618,7 +616,7 @@ impl App {
         );
         let progress = |step: ImportProgress| {
             let phase = match step.phase {
-                issuer::store::ImportPhase::Checking => "controllo",
+                store::ImportPhase::Checking => "controllo",
                 _ => "scrittura",
             };
             bar.set_message(phase);
@@ -662,7 +660,7 @@ impl App {
             .iter()
             .map(|text| parse_parcel(text))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let request = IssueRequest {
+        let request = Issuance {
             comune: self.comune.code,
             spec,
             fiscal_code: CodiceFiscale::parse(&args.cf)?,
@@ -822,7 +820,7 @@ fn print_issued(issued: &Issued, out: &Path) {
 }
 
 fn print_record(record: &CertificateRecord) {
-    let time = |t: OffsetDateTime| issuer::rome::local(t).format(&Rfc3339).unwrap_or_default();
+    let time = |t: OffsetDateTime| seal::rome::local(t).format(&Rfc3339).unwrap_or_default();
     println!("Certificato n. {}", record.number);
     println!("  tipo:       {}", record.kind.title());
     println!("  intestatario: {}", record.holder);

@@ -194,7 +194,7 @@ fn a_wrong_comune_code_or_command_is_a_clear_error() {
 fn an_import_reports_every_bad_row_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     assert!(sigillo(dir.path(), &["init", "--demo"]).status.success());
-    let demo = include_str!("../issuer/demo/people.csv");
+    let demo = include_str!("../store/demo/people.csv");
     let mut lines: Vec<String> = demo.lines().map(str::to_owned).collect();
     // Row 3 (line 3 of the file) gets a fiscal code with a wrong check character.
     let broken = lines[2].replacen(",VLNMNL53C27A275T,", ",VLNMNL53C27A275X,", 1);

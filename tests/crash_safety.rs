@@ -16,9 +16,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{HOLDER, fixture, virtuale};
-use issuer::model::{CertificateStatus, RequestState};
-use issuer::payments::emulator::Emulator;
-use issuer::store::{CertificateFilter, Store};
+use pagopa::emulator::Emulator;
+use store::model::{CertificateStatus, RequestState};
+use store::{CertificateFilter, Store};
 
 const POINTS: [&str; 6] = [
     "request-stored",
@@ -151,7 +151,7 @@ async fn wait_for_state(store: &Store, id: &str, wanted: RequestState) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let state = store
-            .request(issuer::demo::code(), id)
+            .request(store::demo::code(), id)
             .await
             .expect("read")
             .map(|request| request.state);
@@ -204,7 +204,7 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
         // Restarted, reconciliation finishes the work.
         let running = start(dir.path(), None);
         let state = store
-            .request(issuer::demo::code(), &id)
+            .request(store::demo::code(), &id)
             .await
             .expect("read")
             .expect("stored")
@@ -227,7 +227,7 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
     // Every request issued exactly once, each certificate paid.
     let certificates = store
         .list_certificates(
-            issuer::demo::code(),
+            store::demo::code(),
             &CertificateFilter {
                 limit: 1000,
                 ..CertificateFilter::default()
@@ -241,7 +241,7 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
     assert_eq!(numbers.len(), certificates.len(), "a number was used twice");
     for id in &done {
         let request = store
-            .request(issuer::demo::code(), id)
+            .request(store::demo::code(), id)
             .await
             .expect("read")
             .expect("stored");
@@ -249,7 +249,7 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
         let payment = request.payment.as_ref().expect("paid");
         assert!(payment.receipt_id.is_some() && payment.paid_at.is_some());
         let issued_events = store
-            .audit_entries(issuer::demo::code(), Some(id), 100)
+            .audit_entries(store::demo::code(), Some(id), 100)
             .await
             .expect("audit")
             .into_iter()
@@ -274,11 +274,11 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
     );
     assert_eq!(
         store
-            .verify_audit_chain(issuer::demo::code())
+            .verify_audit_chain(store::demo::code())
             .await
             .expect("chain"),
         Ok(store
-            .audit_entries(issuer::demo::code(), None, 100_000)
+            .audit_entries(store::demo::code(), None, 100_000)
             .await
             .expect("all")
             .len() as i64)
@@ -288,12 +288,12 @@ async fn killing_the_server_at_any_step_never_loses_a_payment_nor_issues_twice_o
 /// Pays the request's notice in the emulator, as the «Paga» button does.
 async fn pay(emulator: &Emulator, store: &Store, id: &str) {
     let request = store
-        .request(issuer::demo::code(), id)
+        .request(store::demo::code(), id)
         .await
         .expect("read")
         .expect("stored");
     let notice = request.payment.expect("a payment is open").notice_number;
     emulator
-        .pay(&issuer::payments::notice::NoticeNumber::parse(&notice).expect("notice"))
+        .pay(&pagopa::notice::NoticeNumber::parse(&notice).expect("notice"))
         .expect("paid in the emulator");
 }

@@ -9,21 +9,21 @@ use common::{
     HOLDER, TestApp, assert_schema_valid, openapi_schema, spawn_app,
     spawn_app_with_mounted_emulator, virtuale,
 };
-use issuer::model::{BolloMode, CertificateStatus};
-use issuer::payments::emulator::Fault;
+use pagopa::emulator::Fault;
 use reqwest::StatusCode;
 use seal::{BolloRef, ComuneCode};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use store::model::{BolloMode, CertificateStatus};
 
 fn demo() -> ComuneCode {
-    issuer::demo::code()
+    store::demo::code()
 }
 
 async fn certificate_of(
     app: &TestApp,
     request: &serde_json::Value,
-) -> issuer::model::CertificateRecord {
+) -> store::model::CertificateRecord {
     let stored = app
         .store
         .request(demo(), request["id"].as_str().expect("id"))

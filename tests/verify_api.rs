@@ -8,9 +8,9 @@
 mod common;
 
 use common::{HOLDER, assert_schema_valid, digits, openapi_schema, spawn_app, virtuale};
-use issuer::store::StatusChange;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use store::StatusChange;
 use time::OffsetDateTime;
 use verifier::{RegistryStatus, SignedTrustList, StatusList, Trust};
 

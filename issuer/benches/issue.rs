@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use issuer::catalogue::{self, parse_usage};
-use issuer::issue::{About, Request, prepare};
-use issuer::service::{IssueRequest, Issuer};
-use issuer::store::Store;
+use issuer::prepare::{About, Draft, prepare};
+use issuer::register::{Issuance, Issuer};
 use issuer::templates::Templates;
 use keys::{Comune, KeyStore};
 use seal::{CertificateKind, CertificateNumber, CodiceFiscale};
+use store::Store;
 use testkit::fixtures::{comune, subject};
 use testkit::{KEYS_MADE, demo_comune, keys_for};
 use time::OffsetDateTime;
@@ -31,7 +31,7 @@ fn prepare_benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("issue");
     group.throughput(Throughput::Elements(1));
     for kind in [CertificateKind::Residenza, CertificateKind::StatoFamiglia] {
-        let request = Request {
+        let request = Draft {
             comune: &comune,
             spec: catalogue::spec_of(kind).expect("in catalogue"),
             about: About::Person {
@@ -62,21 +62,21 @@ fn service_benches(c: &mut Criterion) {
     let issuer = runtime.block_on(async {
         let keys = KeyStore::new(dir.path());
         let comune = Comune {
-            code: issuer::demo::code(),
-            name: issuer::demo::NAME.into(),
+            code: store::demo::code(),
+            name: store::demo::NAME.into(),
         };
         keys.init(&comune, KEYS_MADE, false).expect("keys");
         let url = format!("sqlite:{}?mode=rwc", dir.path().join("bench.db").display());
         let store = Store::connect(&url).await.expect("store");
         store
-            .upsert_comune(&issuer::demo::comune())
+            .upsert_comune(&store::demo::comune())
             .await
             .expect("comune");
-        issuer::demo::load(&store).await.expect("demo");
+        store::demo::load(&store).await.expect("demo");
         Issuer::new(store, keys, Templates::builtin().expect("templates"))
     });
-    let request = |slug: &str| IssueRequest {
-        comune: issuer::demo::code(),
+    let request = |slug: &str| Issuance {
+        comune: store::demo::code(),
         spec: catalogue::kind_by_slug(slug).expect("kind"),
         fiscal_code: CodiceFiscale::parse("PRSRRT80H69G504L").expect("cf"),
         parts: Vec::new(),

@@ -237,80 +237,34 @@ pub struct Exemption {
 
 /// The exemption that certificates of the stato civile registers carry by
 /// law, whatever use is declared. Not in ANPR's table, so outside its ids.
-pub const STATO_CIVILE_EXEMPTION: u16 = 100;
+pub const STATO_CIVILE_EXEMPTION: u16 = seal::wording::STATO_CIVILE_EXEMPTION;
 
-/// ANPR's exemptions (DOMAIN.md §3), and the stato civile one; a comune's
-/// own list comes with its fee configuration.
+/// ANPR's exemptions (DOMAIN.md §3), and the stato civile one, worded as
+/// [`seal::wording::EXEMPTIONS`] prints them; a comune's own list comes
+/// with its fee configuration.
 pub const EXEMPTIONS: [Exemption; 12] = [
-    exemption(1, "ONLUS", "DPR 642/1972, Tabella B, art. 27-bis", false),
-    exemption(
-        2,
-        "società e associazioni sportive dilettantistiche",
-        "DPR 642/1972, Tabella B, art. 8-bis",
-        false,
-    ),
-    exemption(
-        3,
-        "procedimento giurisdizionale (uso processuale)",
-        "DPR 115/2002 art. 18",
-        false,
-    ),
-    exemption(
-        4,
-        "consulente tecnico d'ufficio o curatore fallimentare",
-        "DPR 642/1972, Tabella B, art. 16",
-        true,
-    ),
-    exemption(
-        5,
-        "interdizione, inabilitazione o amministrazione di sostegno",
-        "DPR 642/1972, Tabella B, art. 13",
-        false,
-    ),
-    exemption(
-        6,
-        "adozione, affidamento o tutela di minori",
-        "DPR 642/1972, Tabella B, art. 13; L. 184/1983 art. 82",
-        true,
-    ),
-    exemption(7, "separazione o divorzio", "L. 74/1987 art. 19", true),
-    exemption(
-        8,
-        "variazione della toponomastica",
-        "L. 537/1993 art. 16 c. 8",
-        false,
-    ),
-    exemption(
-        9,
-        "pensione estera",
-        "DPR 642/1972, Tabella B, art. 9",
-        false,
-    ),
-    exemption(
-        10,
-        "scambio tra pubbliche amministrazioni",
-        "DPR 642/1972, Tabella B, art. 16",
-        true,
-    ),
-    exemption(99, "altro", "norma indicata dal richiedente", false),
-    exemption(
-        STATO_CIVILE_EXEMPTION,
-        "certificato di stato civile",
-        "L. 405/1990 art. 7",
-        true,
-    ),
+    anpr(1, false),
+    anpr(2, false),
+    anpr(3, false),
+    anpr(4, true),
+    anpr(5, false),
+    anpr(6, true),
+    anpr(7, true),
+    anpr(8, false),
+    anpr(9, false),
+    anpr(10, true),
+    anpr(99, false),
+    anpr(STATO_CIVILE_EXEMPTION, true),
 ];
 
-const fn exemption(
-    id: u16,
-    description: &'static str,
-    norm: &'static str,
-    waives_diritti: bool,
-) -> Exemption {
+/// The exemption `id` of the shared wording, and whether it also waives the
+/// diritti di segreteria.
+const fn anpr(id: u16, waives_diritti: bool) -> Exemption {
+    let wording = seal::wording::exemption_const(id);
     Exemption {
         id,
-        description,
-        norm,
+        description: wording.description,
+        norm: wording.norm,
         waives_diritti,
     }
 }
@@ -409,22 +363,7 @@ fn clause_name(name: &str) -> Option<Clause> {
 }
 
 /// The clause of DPR 445/2000 art. 40 that the certificate prints.
-pub fn clause_sentence(clause: Clause) -> &'static str {
-    match clause {
-        Clause::Standard => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi."
-        }
-        Clause::Estero => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato solo per l'estero."
-        }
-        Clause::Immigrazione => {
-            "Certificato rilasciato per i procedimenti disciplinati dalle norme sull'immigrazione."
-        }
-        Clause::Giudiziario => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato per cause giudiziarie."
-        }
-    }
-}
+pub use seal::wording::clause_sentence;
 
 /// The use as printed: «Uso: …».
 pub fn usage_sentence(usage: &Usage, stato_civile: bool) -> String {

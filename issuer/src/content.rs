@@ -4,10 +4,9 @@
 
 use seal::{CertificateKind, Facts, FamilyMember, Holder};
 use serde::Serialize;
-use time::Date;
 
 use crate::eligibility::Subject;
-use crate::model::{CivilStatus, Parcel, Plan, Registration, Sex, UnionKind, ZoneShare};
+use store::model::{CivilStatus, Parcel, Plan, Registration, Sex, UnionKind, ZoneShare};
 
 /// A certificate's statements, for the seal and for the template.
 #[derive(Debug, Clone)]
@@ -168,7 +167,7 @@ pub fn build_cdu(applicant: &Holder, parcels: &[Parcel]) -> Content {
         full_name: format!("{} {}", applicant.surname, applicant.given_names),
         surname: applicant.surname.clone(),
         given_names: applicant.given_names.clone(),
-        birth_date: date_text(applicant.birth_date),
+        birth_date: seal::rome::day_text(applicant.birth_date),
         birth_place: applicant.birth_place.clone(),
         fiscal_code: applicant.fiscal_code.to_string(),
         ..PersonView::default()
@@ -292,7 +291,7 @@ fn facts_of(kind: CertificateKind, subject: &Subject, context: &mut Context) -> 
                 Some(union) => {
                     context.union = Some(UnionView {
                         partner: union.partner_name.clone(),
-                        date: date_text(union.date),
+                        date: seal::rome::day_text(union.date),
                         place: union.place.clone(),
                     });
                     Facts::Union {
@@ -324,34 +323,24 @@ fn address_of(subject: &Subject) -> String {
         .unwrap_or_default()
 }
 
-fn view(person: &crate::model::Person) -> PersonView {
+fn view(person: &store::model::Person) -> PersonView {
     PersonView {
         full_name: format!("{} {}", person.surname, person.given_names),
         surname: person.surname.clone(),
         given_names: person.given_names.clone(),
         born: if person.sex == Sex::F { "nata" } else { "nato" }.into(),
         desinenza: if person.sex == Sex::F { "a" } else { "o" }.into(),
-        birth_date: date_text(person.birth_date),
+        birth_date: seal::rome::day_text(person.birth_date),
         birth_place: person.birth_place.clone(),
         fiscal_code: person.fiscal_code.to_string(),
         citizenship: person.citizenship.clone(),
         civil_status: civil_status_text(person.civil_status, person.sex).into(),
         relationship: person
             .relationship
-            .map(relationship_name)
+            .map(seal::wording::relationship_name)
             .unwrap_or("")
             .into(),
     }
-}
-
-/// A date as certificates print it: `dd/mm/yyyy`.
-pub fn date_text(date: Date) -> String {
-    format!(
-        "{:02}/{:02}/{:04}",
-        date.day(),
-        u8::from(date.month()),
-        date.year()
-    )
 }
 
 /// The civil status as printed, in the person's gender.
@@ -372,41 +361,5 @@ pub fn civil_status_text(status: CivilStatus, sex: Sex) -> &'static str {
         CivilStatus::UnionWidowed => {
             "stato libero a seguito di decesso della parte dell'unione civile"
         }
-    }
-}
-
-/// The name ANPR gives a relationship code (`tab_Relazione_di_parentela`).
-pub fn relationship_name(code: u16) -> &'static str {
-    match code {
-        1 => "Intestatario scheda",
-        2 => "Marito / Moglie",
-        3 => "Figlio / Figlia",
-        4 => "Nipote (discendente)",
-        5 => "Pronipote (discendente)",
-        6 => "Padre / Madre",
-        7 => "Nonno / Nonna",
-        8 => "Bisnonno / Bisnonna",
-        9 => "Fratello / Sorella",
-        10 => "Nipote (collaterale)",
-        11 => "Zio / Zia (collaterale)",
-        12 => "Cugino / Cugina",
-        13 => "Altro parente",
-        14 => "Figliastro / Figliastra",
-        15 => "Patrigno / Matrigna",
-        16 => "Genero / Nuora",
-        17 => "Suocero / Suocera",
-        18 => "Cognato / Cognata",
-        19 => "Fratellastro / Sorellastra",
-        20 => "Nipote (affine)",
-        21 => "Zio / Zia (affine)",
-        22 => "Altro affine",
-        23 => "Convivente (con vincoli di adozione o affettivi)",
-        24 => "Responsabile della convivenza non affettiva",
-        25 => "Convivente in convivenza non affettiva",
-        26 => "Tutore",
-        28 => "Unito civilmente",
-        80 => "Adottato",
-        81 => "Nipote",
-        _ => "Non definito",
     }
 }

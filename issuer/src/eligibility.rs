@@ -4,25 +4,9 @@
 
 use seal::CertificateKind;
 
-use crate::model::{
-    Certifiability, CivilStatus, Convivenza, Family, OpenProcedure, Person, Registration,
-    UnionKind, UnionRecord,
-};
+use store::model::{Certifiability, CivilStatus, Family, Registration, UnionKind};
 
-/// Everything the registry knows that a certificate about one person needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Subject {
-    /// The person the certificate is about.
-    pub person: Person,
-    /// Their registry family with every member, if any.
-    pub family: Option<Family>,
-    /// The convivenza they live in, if any.
-    pub convivenza: Option<Convivenza>,
-    /// Their unions (marriages, civil unions, cohabitation contracts).
-    pub unions: Vec<UnionRecord>,
-    /// Administrative procedures open on them.
-    pub open_procedures: Vec<OpenProcedure>,
-}
+pub use store::model::Subject;
 
 /// Why a certificate is not issued. The message is what the requester
 /// reads.

@@ -2,7 +2,7 @@
 //! comune's registry data, stamp duty and payments, rendering to PDF, PDF
 //! signing and the registry of issued certificates.
 //!
-//! [`issue::prepare`] makes one certificate: the issuance controls
+//! [`prepare::prepare`] makes one certificate: the issuance controls
 //! ([`eligibility`]), its content, the seal, the QR code checked by decoding
 //! it back, the PDF ([`pdf`]) and its PAdES electronic seal
 //! ([`pades::sign_pdf`]). The [`store`] keeps the registry data (SQLite or
@@ -12,29 +12,22 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = issuer::store::Store::connect("sqlite:sigillo.db?mode=rwc").await?;
-//! issuer::demo::load(&store).await?;
-//! let demo = issuer::demo::code();
+//! let store = store::Store::connect("sqlite:sigillo.db?mode=rwc").await?;
+//! store::demo::load(&store).await?;
+//! let demo = store::demo::code();
 //! let found = store.search_people(demo, "rossi", 10).await?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
 
-pub mod anpr;
 pub mod catalogue;
-pub mod cf;
 pub mod content;
-pub mod demo;
 pub mod eligibility;
-pub mod fonts;
-pub mod issue;
-pub mod model;
-pub mod pades;
-pub mod payments;
-pub mod pdf;
-pub mod qr;
+
+pub mod prepare;
+
+pub mod fees;
+
+pub mod register;
 pub mod requests;
-pub mod rome;
-pub mod service;
-pub mod store;
 pub mod templates;

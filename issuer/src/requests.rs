@@ -40,17 +40,15 @@ use seal::{CertificateKind, CodiceFiscale, ComuneCode, Stamp};
 use time::OffsetDateTime;
 
 use crate::catalogue::{self, CatalogueError, parse_usage, spec_of};
-use crate::model::{
+use crate::fees::{FeeSchedule, Quote};
+use crate::register::{BolloPlan, Issuance, IssueError, Issuer, notice_for};
+use pagopa::client::{Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
+use pagopa::notice::NoticeNumber;
+use pagopa::receipt::{Expected, ReceiptRejected, check_marca, check_virtuale};
+use store::model::{
     BolloMode, Channel, ComuneRecord, PaymentMode, PaymentRecord, RequestRecord, RequestState,
 };
-use crate::payments::client::{Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
-use crate::payments::fees::{FeeSchedule, Quote};
-use crate::payments::notice::NoticeNumber;
-use crate::payments::receipt::{Expected, ReceiptRejected, check_marca, check_virtuale};
-use crate::service::{BolloPlan, IssueRequest, Issuer, ServiceError, notice_for};
-use crate::store::{
-    ApiKeyRole, AuditEntry, NewRequest, PaymentOpened, RequestTransition, StoreError,
-};
+use store::{ApiKeyRole, AuditEntry, NewRequest, PaymentOpened, RequestTransition, StoreError};
 
 /// How requests are handled in this deployment.
 #[derive(Debug, Clone)]
@@ -114,7 +112,7 @@ pub enum RequestError {
     NotAllowed,
     /// The issuing service failed (unknown person, keys, store).
     #[error(transparent)]
-    Service(#[from] ServiceError),
+    Service(#[from] IssueError),
     /// pagoPA could not be reached or refused: the request stays where it
     /// was and is retried.
     #[error("il servizio pagoPA non è al momento raggiungibile: riprovare più tardi")]
@@ -397,7 +395,7 @@ impl Requests {
             (Stamp::Bollo, false, BolloMode::MarcaDigitale) => BolloPlan::Marca,
             _ => BolloPlan::None,
         };
-        let request = IssueRequest {
+        let request = Issuance {
             comune: record.comune,
             spec,
             fiscal_code: record.holder.clone(),
@@ -416,7 +414,7 @@ impl Requests {
                 crash_point("certificate-prepared");
                 Ok(true)
             }
-            Err(ServiceError::Refused(refusal)) => {
+            Err(IssueError::Refused(refusal)) => {
                 self.issuer
                     .store()
                     .refuse_request(
@@ -430,7 +428,7 @@ impl Requests {
                 Ok(true)
             }
             // Another process prepared it first: read it again.
-            Err(ServiceError::Registry(_)) => Ok(true),
+            Err(IssueError::Registry(_)) => Ok(true),
             Err(error) => Err(error.into()),
         }
     }
@@ -463,7 +461,7 @@ impl Requests {
         let opened = match comune.bollo_mode {
             BolloMode::Virtuale { .. } => {
                 let notice = notice_for(self.settings.segregation_code, certificate.number)
-                    .map_err(ServiceError::from)?;
+                    .map_err(IssueError::from)?;
                 let iupd = iupd_of(record);
                 let iban = self
                     .issuer
@@ -701,7 +699,7 @@ impl Requests {
     async fn certificate(
         &self,
         record: &RequestRecord,
-    ) -> Result<crate::model::CertificateRecord, RequestError> {
+    ) -> Result<store::model::CertificateRecord, RequestError> {
         let id = record
             .certificate_id
             .as_deref()
@@ -725,7 +723,7 @@ impl Requests {
             .store()
             .person_by_fiscal_code(record.comune, &record.holder)
             .await?
-            .ok_or(ServiceError::UnknownPerson)?;
+            .ok_or(IssueError::UnknownPerson)?;
         Ok(Debtor {
             fiscal_code: record.holder.clone(),
             full_name: format!("{} {}", person.given_names, person.surname),

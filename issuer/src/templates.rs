@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::catalogue::CATALOGUE;
 use crate::content::{Context, ParcelView, PersonView, UnionView, ZoneView};
-use crate::pdf::Block;
+use render::pdf::Block;
 
 /// Why templates could not be loaded or rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

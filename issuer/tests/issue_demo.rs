@@ -12,11 +12,11 @@ use std::process::Command;
 
 use issuer::catalogue::{kind_by_slug, parse_usage};
 use issuer::eligibility::Refusal;
-use issuer::service::{IssueRequest, Issued, Issuer, ServiceError};
-use issuer::store::{StatusChange, Store, StoreError};
+use issuer::register::{Issuance, IssueError, Issued, Issuer};
 use issuer::templates::Templates;
 use keys::{Comune, KeyStore};
 use seal::{CertificateKind, CodiceFiscale};
+use store::{StatusChange, Store, StoreError};
 use testkit::command_available;
 use testkit::pdf_tools::{
     Scratch, assert_totally_signed, pdfsig, poppler_and_qpdf_available, pyhanko, pyhanko_available,
@@ -36,8 +36,8 @@ async fn demo() -> Demo {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = KeyStore::new(dir.path());
     let comune = Comune {
-        code: issuer::demo::code(),
-        name: issuer::demo::NAME.into(),
+        code: store::demo::code(),
+        name: store::demo::NAME.into(),
     };
     // Outside validators check certificates at their own clock: keys made now.
     keys.init(
@@ -52,10 +52,10 @@ async fn demo() -> Demo {
     );
     let store = Store::connect(&url).await.expect("store");
     store
-        .upsert_comune(&issuer::demo::comune())
+        .upsert_comune(&store::demo::comune())
         .await
         .expect("comune");
-    issuer::demo::load(&store).await.expect("demo data");
+    store::demo::load(&store).await.expect("demo data");
     let ca_pem = keys
         .certificates(comune.code)
         .expect("certificates")
@@ -69,9 +69,9 @@ async fn demo() -> Demo {
     }
 }
 
-fn request(slug: &str, cf: &str, usage: &str) -> IssueRequest {
-    IssueRequest {
-        comune: issuer::demo::code(),
+fn request(slug: &str, cf: &str, usage: &str) -> Issuance {
+    Issuance {
+        comune: store::demo::code(),
         spec: kind_by_slug(slug).expect("kind"),
         fiscal_code: CodiceFiscale::parse(cf).expect("fiscal code"),
         parts: Vec::new(),
@@ -83,8 +83,8 @@ fn request(slug: &str, cf: &str, usage: &str) -> IssueRequest {
 }
 
 /// One request per kind of the catalogue, each for a suitable demo person.
-fn every_kind() -> Vec<IssueRequest> {
-    let mut requests: Vec<IssueRequest> = [
+fn every_kind() -> Vec<Issuance> {
+    let mut requests: Vec<Issuance> = [
         ("nascita", PARISI),
         ("matrimonio", PARISI),
         ("cittadinanza", PARISI),
@@ -197,8 +197,8 @@ fn redact(line: &str) -> String {
 fn recent_days() -> [String; 2] {
     let now = OffsetDateTime::now_utc();
     [
-        issuer::rome::date_text(now),
-        issuer::rome::date_text(now - time::Duration::days(1)),
+        seal::rome::date_text(now),
+        seal::rome::date_text(now - time::Duration::days(1)),
     ]
 }
 
@@ -365,7 +365,7 @@ async fn every_refusal_case_of_the_demo_data_is_refused_with_its_reason() {
     ];
     for (slug, cf, expected) in cases {
         match demo.issuer.issue(&request(slug, cf, "esente:9")).await {
-            Err(ServiceError::Refused(refusal)) => assert_eq!(refusal, expected, "{slug} {cf}"),
+            Err(IssueError::Refused(refusal)) => assert_eq!(refusal, expected, "{slug} {cf}"),
             other => panic!(
                 "{slug} {cf}: expected {expected:?}, got {:?}",
                 other.map(|i| i.record.number)
@@ -375,7 +375,7 @@ async fn every_refusal_case_of_the_demo_data_is_refused_with_its_reason() {
     let listed = demo
         .issuer
         .store()
-        .list_certificates(issuer::demo::code(), &Default::default())
+        .list_certificates(store::demo::code(), &Default::default())
         .await
         .expect("list");
     assert!(listed.is_empty(), "a refusal registered a certificate");
@@ -385,17 +385,17 @@ async fn every_refusal_case_of_the_demo_data_is_refused_with_its_reason() {
 async fn a_certificate_not_issued_is_never_downloadable() {
     let demo = demo().await;
     let store = demo.issuer.store();
-    let code = issuer::demo::code();
+    let code = store::demo::code();
     // Certificates in bollo wait for payment; until payments exist, the
     // registry's pending state is reached only through the store.
     let pending = store
         .register_certificate(code, 2026, |_, _| {
-            Ok::<_, std::convert::Infallible>(issuer::store::NewCertificate {
+            Ok::<_, std::convert::Infallible>(store::NewCertificate {
                 kind: CertificateKind::Residenza,
                 holder: CodiceFiscale::parse(PARISI).expect("cf"),
                 usage: "bollo".into(),
                 clause: seal::Clause::Standard,
-                status: issuer::model::CertificateStatus::Pending,
+                status: store::model::CertificateStatus::Pending,
                 created_at: OffsetDateTime::now_utc(),
                 issued_at: None,
                 expires_at: None,
@@ -424,6 +424,8 @@ async fn a_certificate_not_issued_is_never_downloadable() {
         demo.issuer
             .issue(&request("residenza", PARISI, "bollo"))
             .await,
-        Err(ServiceError::Issue(issuer::issue::IssueError::BolloNotPaid))
+        Err(IssueError::Issue(
+            issuer::prepare::PrepareError::BolloNotPaid
+        ))
     ));
 }

@@ -6,13 +6,13 @@ use std::process::Command;
 
 use issuer::catalogue::{self, CATALOGUE, parse_usage};
 use issuer::eligibility::{Refusal, Subject};
-use issuer::issue::{About, IssueError, Prepared, Request, prepare};
-use issuer::model::{
+use issuer::prepare::{About, Draft, PrepareError, Prepared, prepare};
+use issuer::templates::Templates;
+use seal::{CertificateKind, CertificateNumber};
+use store::model::{
     Address, AireRegistration, Certifiability, CivilStatus, Constraint, Convivenza, OpenProcedure,
     Parcel, Plan, Registration, UnionKind, Zone, ZoneShare,
 };
-use issuer::templates::Templates;
-use seal::{CertificateKind, CertificateNumber};
 use testkit::fixtures::{comune, subject};
 use testkit::{KEYS_MADE, command_available, comune_keys, demo_comune, keys_for};
 use time::macros::{date, datetime};
@@ -22,11 +22,11 @@ fn issue(
     parts: &[CertificateKind],
     subject: &Subject,
     usage: &str,
-) -> Result<Prepared, IssueError> {
+) -> Result<Prepared, PrepareError> {
     let comune = comune();
     let (_, signer, trust) = keys_for(&demo_comune(), KEYS_MADE);
     let templates = Templates::builtin().expect("templates");
-    let request = Request {
+    let request = Draft {
         comune: &comune,
         spec: catalogue::spec_of(kind).expect("in catalogue"),
         about: About::Person { subject, parts },
@@ -231,7 +231,7 @@ fn each_refusal_case_is_refused_with_its_reason() {
         let mut subject = subject();
         change(&mut subject);
         match issue(kind, &[], &subject, "esente:9") {
-            Err(IssueError::Refused(refusal)) => {
+            Err(PrepareError::Refused(refusal)) => {
                 assert_eq!(refusal, expected, "{name}");
                 assert!(refusal.to_string().len() > 20, "{name}: reason too short");
             }
@@ -247,7 +247,7 @@ fn each_refusal_case_is_refused_with_its_reason() {
 fn a_certificate_in_bollo_is_not_prepared_without_its_payment() {
     assert_eq!(
         issue(CertificateKind::Residenza, &[], &subject(), "bollo").map(|p| p.claims.number),
-        Err(IssueError::BolloNotPaid)
+        Err(PrepareError::BolloNotPaid)
     );
 }
 
@@ -349,7 +349,7 @@ fn a_cdu_lists_each_parcel_with_its_zones_shares_and_constraints() {
         birth_place: applicant.birth_place.clone(),
         fiscal_code: applicant.fiscal_code.clone(),
     };
-    let request = Request {
+    let request = Draft {
         comune: &comune,
         spec: catalogue::spec_of(CertificateKind::DestinazioneUrbanistica).expect("CDU"),
         about: About::Land {
@@ -421,7 +421,7 @@ fn a_prepared_certificate_is_totally_signed_and_a_changed_byte_is_caught() {
     let comune = comune();
     let subject = subject();
     let templates = Templates::builtin().expect("templates");
-    let request = Request {
+    let request = Draft {
         comune: &comune,
         spec: catalogue::spec_of(CertificateKind::Residenza).expect("in catalogue"),
         about: About::Person {

@@ -23,9 +23,12 @@
 
 mod claims;
 pub mod cose;
+pub mod rome;
 pub mod samples;
 pub mod text;
+
 mod types;
+pub mod wording;
 
 use time::{Duration, OffsetDateTime};
 

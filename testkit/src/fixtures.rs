@@ -1,13 +1,12 @@
 //! Registry data for tests and benchmarks: the demo comune and a family
 //! of three, held in memory.
 
-use issuer::eligibility::Subject;
-use issuer::model::{
-    Address, BolloMode, Certifiability, CivilStatus, ComuneRecord, Family, Person, Registration,
-    Sex, UnionKind, UnionRecord,
-};
 use seal::ComuneCode;
 use seal::samples::fiscal_code;
+use store::model::{
+    Address, BolloMode, Certifiability, CivilStatus, ComuneRecord, Family, Person, Registration,
+    Sex, Subject, UnionKind, UnionRecord,
+};
 use time::macros::date;
 
 /// The demo comune's record.

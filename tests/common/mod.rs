@@ -6,15 +6,16 @@
 
 use std::path::{Path, PathBuf};
 
-use issuer::model::{BolloMode, ComuneRecord};
-use issuer::payments::emulator::{Emulator, EmulatorHandle};
-use issuer::store::{ApiKeyRole, Store};
 use keys::{Comune, KeyStore};
+use pagopa::emulator::{Emulator, EmulatorHandle};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sigillo::app::App;
 use sigillo::config::{Config, Overrides};
-use sigillo::server::{AppState, Server};
+use store::model::{BolloMode, ComuneRecord};
+use store::{ApiKeyRole, Store};
 use time::OffsetDateTime;
+use web::AppState;
 
 /// The demo holder: Roberta Parisi, resident, head of a family of three.
 pub const HOLDER: &str = "PRSRRT80H69G504L";
@@ -36,7 +37,7 @@ pub struct TestApp {
 /// with the stamp duty collected in `mode`.
 pub async fn set_up_demo(data_dir: &Path, database_url: &str, mode: BolloMode) -> Store {
     let keys = KeyStore::new(data_dir);
-    let comune = issuer::demo::comune();
+    let comune = store::demo::comune();
     if !keys.has_keys(comune.code) {
         keys.init(
             &Comune {
@@ -49,7 +50,7 @@ pub async fn set_up_demo(data_dir: &Path, database_url: &str, mode: BolloMode) -
         .expect("keys");
     }
     let store = Store::connect(database_url).await.expect("store");
-    issuer::demo::load(&store).await.expect("demo data");
+    store::demo::load(&store).await.expect("demo data");
     let record = ComuneRecord {
         bollo_mode: mode,
         signer_kid: Some(keys.certificates(comune.code).expect("certs").current),
@@ -61,7 +62,7 @@ pub async fn set_up_demo(data_dir: &Path, database_url: &str, mode: BolloMode) -
 
 /// The bollo virtuale of the demo comune.
 pub fn virtuale() -> BolloMode {
-    issuer::demo::comune().bollo_mode
+    store::demo::comune().bollo_mode
 }
 
 /// A data directory with the demo comune, an emulator on a port of its
@@ -135,13 +136,13 @@ async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
         config_path,
     } = fixture(mode, mounted, "timeout_seconds = 2\nretries = 2\n").await;
     let config = Config::load(Some(&config_path), Overrides::default()).expect("config loads");
-    let server = Server::bind(&config).await.expect("server binds");
+    let server = App::build(&config).await.expect("server binds");
     let base = server.base_url().to_owned();
     let state = server.state().clone();
-    tokio::spawn(server.run());
+    tokio::spawn(server.serve());
     let key = store
         .create_api_key(
-            issuer::demo::code(),
+            store::demo::code(),
             "test",
             ApiKeyRole::Sportello,
             OffsetDateTime::now_utc(),
@@ -279,7 +280,7 @@ impl TestApp {
 
     /// Issues an exempt residenza of the demo holder at once: its
     /// registry record and its PDF.
-    pub async fn issue_exempt(&self) -> (issuer::model::CertificateRecord, Vec<u8>) {
+    pub async fn issue_exempt(&self) -> (store::model::CertificateRecord, Vec<u8>) {
         let (status, request) = self.request("residenza", HOLDER, "esente:7").await;
         assert_eq!(status, StatusCode::CREATED, "{request}");
         let id = request["id"].as_str().expect("id");
@@ -288,8 +289,8 @@ impl TestApp {
     }
 
     /// The registry record of the certificate prepared for `request`.
-    pub async fn certificate_of(&self, request: &Value) -> issuer::model::CertificateRecord {
-        let comune = issuer::demo::code();
+    pub async fn certificate_of(&self, request: &Value) -> store::model::CertificateRecord {
+        let comune = store::demo::code();
         let stored = self
             .store
             .request(comune, request["id"].as_str().expect("id"))
@@ -305,7 +306,7 @@ impl TestApp {
 }
 
 /// The decimal digits of a seal, as the QR code's fragment carries them.
-pub fn digits(record: &issuer::model::CertificateRecord) -> String {
+pub fn digits(record: &store::model::CertificateRecord) -> String {
     seal::text::to_digits(&record.seal)
 }
 

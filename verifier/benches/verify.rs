@@ -13,7 +13,7 @@ use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use issuer::catalogue::{self, parse_usage};
-use issuer::issue::{About, Request, prepare};
+use issuer::prepare::{About, Draft, prepare};
 use issuer::templates::Templates;
 use seal::{CertificateKind, CertificateNumber};
 use testkit::fixtures::{comune, subject};
@@ -28,7 +28,7 @@ fn verify_benches(c: &mut Criterion) {
     let subject = subject();
     let issued_at = datetime!(2026-03-02 09:15:00 UTC);
     let now = datetime!(2026-03-05 10:00:00 UTC);
-    let request = Request {
+    let request = Draft {
         comune: &comune,
         spec: catalogue::spec_of(CertificateKind::Residenza).expect("in catalogue"),
         about: About::Person {

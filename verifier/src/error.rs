@@ -209,14 +209,14 @@ fn seal_message(error: &SealError) -> String {
         }
         SealError::SignerNotValidAtIssuance { kid, issued_at } => format!(
             "il certificato del firmatario {kid} non era valido alla data di rilascio indicata ({})",
-            crate::rome::date_text(*issued_at)
+            seal::rome::date_text(*issued_at)
         ),
         SealError::IssuerMismatch { claimed, signer } => format!(
             "il sigillo dichiara il comune {claimed} ma è firmato dal firmatario del comune {signer}"
         ),
         SealError::IssuedInFuture(at) => format!(
             "il sigillo dichiara una data di rilascio futura ({}): controllare l'orologio di questo dispositivo",
-            crate::rome::date_text(*at)
+            seal::rome::date_text(*at)
         ),
         SealError::Signer(error) => format!("firma non riuscita: {error}"),
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::rome;
+use seal::rome;
 
 /// The content of an authentic seal, for display and comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -408,7 +408,7 @@ fn member_facts(member: &FamilyMember) -> MemberFacts {
         // Only the kind that prints relationships states them; the
         // others carry 0, «not stated».
         relationship: (member.relationship != 0)
-            .then(|| relationship_name(member.relationship).to_owned()),
+            .then(|| seal::wording::relationship_name(member.relationship).to_owned()),
         civil_status: member.civil_status.clone(),
     }
 }
@@ -431,7 +431,7 @@ fn usage_facts(stamp: &Stamp, clause: Clause) -> UsageFacts {
     UsageFacts {
         in_bollo: matches!(stamp, Stamp::Bollo),
         exemption,
-        clause: clause_sentence(clause).to_owned(),
+        clause: seal::wording::clause_sentence(clause).to_owned(),
     }
 }
 
@@ -441,112 +441,10 @@ fn rfc3339_rome(instant: OffsetDateTime) -> String {
         .unwrap_or_else(|_| instant.to_string())
 }
 
-/// The stamp-duty exemptions a seal may name, by id: ANPR's
-/// `tab_Esenzione_bollo` and the stato civile exemption (100), with the
-/// use and the norm as the certificate prints them. The same table as the
-/// issuer's catalogue (a test holds them equal); a comune's own ids show
-/// as unlisted.
-pub const EXEMPTIONS: [(u16, &str, &str); 12] = [
-    (1, "ONLUS", "DPR 642/1972, Tabella B, art. 27-bis"),
-    (
-        2,
-        "società e associazioni sportive dilettantistiche",
-        "DPR 642/1972, Tabella B, art. 8-bis",
-    ),
-    (
-        3,
-        "procedimento giurisdizionale (uso processuale)",
-        "DPR 115/2002 art. 18",
-    ),
-    (
-        4,
-        "consulente tecnico d'ufficio o curatore fallimentare",
-        "DPR 642/1972, Tabella B, art. 16",
-    ),
-    (
-        5,
-        "interdizione, inabilitazione o amministrazione di sostegno",
-        "DPR 642/1972, Tabella B, art. 13",
-    ),
-    (
-        6,
-        "adozione, affidamento o tutela di minori",
-        "DPR 642/1972, Tabella B, art. 13; L. 184/1983 art. 82",
-    ),
-    (7, "separazione o divorzio", "L. 74/1987 art. 19"),
-    (
-        8,
-        "variazione della toponomastica",
-        "L. 537/1993 art. 16 c. 8",
-    ),
-    (9, "pensione estera", "DPR 642/1972, Tabella B, art. 9"),
-    (
-        10,
-        "scambio tra pubbliche amministrazioni",
-        "DPR 642/1972, Tabella B, art. 16",
-    ),
-    (99, "altro", "norma indicata dal richiedente"),
-    (100, "certificato di stato civile", "L. 405/1990 art. 7"),
-];
-
+/// The use and norm of a seal's exemption id; a comune's own ids show as
+/// unlisted.
 fn exemption(code: u16) -> (&'static str, &'static str) {
-    EXEMPTIONS
-        .iter()
-        .find(|(id, _, _)| *id == code)
-        .map(|(_, description, norm)| (*description, *norm))
+    seal::wording::exemption(code)
+        .map(|wording| (wording.description, wording.norm))
         .unwrap_or(("esenzione stabilita dal Comune", "norma non in elenco"))
-}
-
-/// The clause of DPR 445/2000 art. 40 as the certificate prints it.
-pub fn clause_sentence(clause: Clause) -> &'static str {
-    match clause {
-        Clause::Standard => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi."
-        }
-        Clause::Estero => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato solo per l'estero."
-        }
-        Clause::Immigrazione => {
-            "Certificato rilasciato per i procedimenti disciplinati dalle norme sull'immigrazione."
-        }
-        Clause::Giudiziario => {
-            "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato per cause giudiziarie."
-        }
-    }
-}
-
-/// The name ANPR gives a relationship code (`tab_Relazione_di_parentela`).
-pub fn relationship_name(code: u16) -> &'static str {
-    match code {
-        1 => "Intestatario scheda",
-        2 => "Marito / Moglie",
-        3 => "Figlio / Figlia",
-        4 => "Nipote (discendente)",
-        5 => "Pronipote (discendente)",
-        6 => "Padre / Madre",
-        7 => "Nonno / Nonna",
-        8 => "Bisnonno / Bisnonna",
-        9 => "Fratello / Sorella",
-        10 => "Nipote (collaterale)",
-        11 => "Zio / Zia (collaterale)",
-        12 => "Cugino / Cugina",
-        13 => "Altro parente",
-        14 => "Figliastro / Figliastra",
-        15 => "Patrigno / Matrigna",
-        16 => "Genero / Nuora",
-        17 => "Suocero / Suocera",
-        18 => "Cognato / Cognata",
-        19 => "Fratellastro / Sorellastra",
-        20 => "Nipote (affine)",
-        21 => "Zio / Zia (affine)",
-        22 => "Altro affine",
-        23 => "Convivente (con vincoli di adozione o affettivi)",
-        24 => "Responsabile della convivenza non affettiva",
-        25 => "Convivente in convivenza non affettiva",
-        26 => "Tutore",
-        28 => "Unito civilmente",
-        80 => "Adottato",
-        81 => "Nipote",
-        _ => "Non definito",
-    }
 }

@@ -41,7 +41,6 @@ mod facts;
 pub mod image;
 mod pdf;
 mod report;
-mod rome;
 mod status;
 mod status_list;
 mod trust;
@@ -55,8 +54,8 @@ pub use cache::{Cache, Refresh};
 pub use cose::CoseError;
 pub use error::{Disagreement, PdfSignatureError, ReadError, Step, VerifyError};
 pub use facts::{
-    BolloFacts, CertificateFacts, ComuneFacts, ContentFacts, EXEMPTIONS, ExemptionFacts, FactLine,
-    HolderFacts, KindFacts, MemberFacts, PartFacts, UsageFacts, clause_sentence, relationship_name,
+    BolloFacts, CertificateFacts, ComuneFacts, ContentFacts, ExemptionFacts, FactLine, HolderFacts,
+    KindFacts, MemberFacts, PartFacts, UsageFacts,
 };
 pub use image::{IgnoredCode, IgnoredReason};
 pub use pdf::SEAL_INFO_KEY;

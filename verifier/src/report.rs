@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use crate::error::{Step, VerifyError};
 use crate::facts::CertificateFacts;
 use crate::image::IgnoredCode;
-use crate::rome;
 use crate::status::Status;
+use seal::rome;
 
 /// What was verified and what came of it.
 #[derive(Debug, Clone, Serialize)]

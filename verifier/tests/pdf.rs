@@ -4,8 +4,8 @@
 mod common;
 
 use common::{Demo, ISSUED_AT, other_comune, other_keys};
-use issuer::pades::{SignOptions, sign_pdf};
 use lopdf::{Document, Object, StringFormat, dictionary};
+use render::pades::{SignOptions, sign_pdf};
 use verifier::{
     Disagreement, Input, Limits, Outcome, PdfSignatureError, ReadError, Step, Verifier, VerifyError,
 };

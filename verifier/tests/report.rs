@@ -5,8 +5,7 @@
 mod common;
 
 use common::Demo;
-use issuer::catalogue::{EXEMPTIONS, clause_sentence};
-use seal::{CertificateKind, Clause};
+use seal::CertificateKind;
 use verifier::{Input, Outcome, RegistryStatus, StatusFuture, StatusQuery, StatusSource};
 
 struct Valid;
@@ -75,39 +74,6 @@ fn the_facts_of_a_family_list_every_member_as_the_paper_does() {
 }
 
 #[test]
-fn the_exemptions_are_the_issuers_catalogue() {
-    let ours: Vec<(u16, &str, &str)> = verifier::EXEMPTIONS.to_vec();
-    let issuers: Vec<(u16, &str, &str)> = EXEMPTIONS
-        .iter()
-        .map(|e| (e.id, e.description, e.norm))
-        .collect();
-    assert_eq!(ours, issuers);
-}
-
-#[test]
-fn the_clauses_are_the_issuers() {
-    for clause in [
-        Clause::Standard,
-        Clause::Estero,
-        Clause::Immigrazione,
-        Clause::Giudiziario,
-    ] {
-        assert_eq!(verifier::clause_sentence(clause), clause_sentence(clause));
-    }
-}
-
-#[test]
-fn the_relationship_names_are_the_issuers() {
-    for code in 0..=100 {
-        assert_eq!(
-            verifier::relationship_name(code),
-            issuer::content::relationship_name(code),
-            "code {code}"
-        );
-    }
-}
-
-#[test]
 fn the_issue_date_is_the_day_in_rome() {
     let demo = Demo::new();
     let text = demo.residenza().seal.to_digits();
@@ -115,6 +81,6 @@ fn the_issue_date_is_the_day_in_rome() {
     let Outcome::Authentic { facts, .. } = &report.outcome else {
         panic!("{}", report.detail);
     };
-    assert_eq!(facts.issued_on, issuer::rome::date_text(common::ISSUED_AT));
+    assert_eq!(facts.issued_on, seal::rome::date_text(common::ISSUED_AT));
     assert_eq!(facts.issued_at, "2026-03-02T10:15:00+01:00");
 }

@@ -8,7 +8,7 @@
 )]
 
 use issuer::catalogue::{self, parse_usage};
-use issuer::issue::{About, Prepared, Request, prepare};
+use issuer::prepare::{About, Draft, Prepared, prepare};
 use issuer::templates::Templates;
 use keys::Comune;
 use seal::{CertificateKind, CertificateNumber, ComuneCode};
@@ -41,7 +41,7 @@ impl Demo {
     pub fn prepare(&self, kind: CertificateKind, sequence: u32) -> Prepared {
         let comune = testkit::fixtures::comune();
         let subject = testkit::fixtures::subject();
-        let request = Request {
+        let request = Draft {
             comune: &comune,
             spec: catalogue::spec_of(kind).expect("in the catalogue"),
             about: About::Person {

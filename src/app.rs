@@ -1,0 +1,214 @@
+//! The wiring: from the configuration to built services, then to the
+//! HTTP server of the `web` crate with the background reconciliation job.
+//!
+//! ```no_run
+//! # async fn example(config: sigillo::config::Config) -> anyhow::Result<()> {
+//! sigillo::app::App::build(&config).await?.serve().await
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use issuer::register::Issuer;
+use issuer::requests::{RequestSettings, Requests};
+use issuer::templates::Templates;
+use keys::KeyStore;
+use pagopa::client::{PagoPa, PagoPaConfig};
+use pagopa::emulator::Emulator;
+use store::Store;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use web::{AppState, Verification};
+
+use crate::config::{Config, PagoPaEndpoints};
+
+/// The application bound to its address, ready to serve.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    emulator: Option<Emulator>,
+    reconcile_every: Duration,
+    base_url: String,
+}
+
+impl App {
+    /// Binds the configured address, opens the store and the keys, and
+    /// connects the pagoPA adapter (to the emulator mounted here when no
+    /// platform is configured). A production configuration refuses to
+    /// start when pagoPA answers as the emulator.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("ascolto su {}", config.server.listen))?;
+        let address = listener.local_addr().context("indirizzo di ascolto")?;
+        let base_url = config
+            .server
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let settings = &config.pagopa;
+        let timeout = Duration::from_secs(settings.timeout_seconds);
+        let (pagopa_config, emulator) = match &settings.endpoints {
+            None => (
+                PagoPaConfig::emulator(&format!("http://{}/sandbox/pagopa", local(address))),
+                Some(Emulator::new()),
+            ),
+            Some(PagoPaEndpoints::Emulator(base)) => (PagoPaConfig::emulator(base), None),
+            Some(PagoPaEndpoints::Platform {
+                gpd_base_url,
+                payments_base_url,
+                mbd_base_url,
+                checkout_base_url,
+                subscription_key,
+                service_id,
+                transfer_category,
+            }) => (
+                PagoPaConfig {
+                    gpd_base_url: gpd_base_url.clone(),
+                    payments_base_url: payments_base_url.clone(),
+                    mbd_base_url: mbd_base_url.clone(),
+                    checkout_base_url: checkout_base_url.clone(),
+                    subscription_key: subscription_key.clone(),
+                    timeout,
+                    max_retries: settings.retries,
+                    service_id: service_id.clone(),
+                    transfer_category: transfer_category.clone(),
+                },
+                None,
+            ),
+        };
+        let pagopa_config = PagoPaConfig {
+            timeout,
+            max_retries: settings.retries,
+            ..pagopa_config
+        };
+        let pagopa = PagoPa::new(pagopa_config).context("configurazione di pagoPA")?;
+        if config.server.production {
+            let info = pagopa
+                .info()
+                .await
+                .context("verifica dell'ambiente pagoPA all'avvio")?;
+            if info.environment == "emulator" {
+                bail!("in produzione pagoPA risponde come emulatore: avvio rifiutato");
+            }
+        }
+        if config.database_url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "creazione della cartella dati {}",
+                    config.data_dir.display()
+                )
+            })?;
+        }
+        let store = Store::connect(&config.database_url)
+            .await
+            .context("apertura del database")?;
+        let templates = Templates::load(config.templates_dir.as_deref())?;
+        let verification = Verification::new(
+            KeyStore::new(&config.data_dir),
+            store.clone(),
+            &base_url,
+            config.server.verify_per_minute,
+        );
+        let issuer = Issuer::new(store, KeyStore::new(&config.data_dir), templates);
+        let requests = Requests::new(
+            issuer,
+            pagopa,
+            RequestSettings {
+                pay_within: Duration::from_secs(settings.pay_within_minutes * 60),
+                public_base_url: base_url.clone(),
+                segregation_code: settings.segregation_code,
+            },
+        );
+        Ok(Self {
+            listener,
+            state: AppState::new(requests, verification),
+            emulator,
+            reconcile_every: Duration::from_secs(settings.reconcile_every_seconds),
+            base_url,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listener.local_addr().context("indirizzo di ascolto")
+    }
+
+    /// The server's public base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The shared state (the store, for set-up before serving).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, with reconciliation at start-up
+    /// and then periodically.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        let reconciler = tokio::spawn(reconcile_forever(self.state.clone(), self.reconcile_every));
+        let emulator = self
+            .emulator
+            .as_ref()
+            .map(|emulator| emulator.router_at("/sandbox/pagopa"));
+        let app = web::router(self.state, emulator);
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        reconciler.abort();
+        served.context("server HTTP")
+    }
+}
+
+/// The address to call ourselves at: a wildcard listen address is reached
+/// through loopback.
+fn local(address: SocketAddr) -> SocketAddr {
+    if address.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], address.port()))
+    } else {
+        address
+    }
+}
+
+async fn reconcile_forever(state: AppState, every: Duration) {
+    loop {
+        let summary = state.requests().reconcile(OffsetDateTime::now_utc()).await;
+        if summary.checked > 0 {
+            tracing::info!(
+                checked = summary.checked,
+                advanced = summary.advanced,
+                failed = summary.failed,
+                "reconciliation pass"
+            );
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,327 @@
+//! Requests, API keys and the audit log in the store, on SQLite and, when
+//! configured, PostgreSQL: every transition is a compare-and-set, a request
+//! and its certificate change together, and the audit chain holds.
+
+mod common;
+
+use common::databases;
+use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, Kid};
+use store::model::{CertificateStatus, Channel, PaymentMode, RequestState};
+use store::{
+    ApiKeyRole, NewCertificate, NewRequest, PaymentOpened, RegisterError, RequestTransition,
+};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-03-02 10:00 UTC);
+
+fn holder() -> CodiceFiscale {
+    CodiceFiscale::parse("RSSMRA85T10A562S").expect("valid")
+}
+
+fn new_request(comune: seal::ComuneCode) -> NewRequest {
+    NewRequest {
+        comune,
+        kind: CertificateKind::Residenza,
+        parts: vec![],
+        holder: holder(),
+        requester: holder(),
+        email: Some("mario@example.org".into()),
+        usage: "bollo".into(),
+        channel: Channel::Online,
+        created_by: "k1".into(),
+        now: NOW,
+    }
+}
+
+fn pending(number: CertificateNumber) -> NewCertificate {
+    NewCertificate {
+        kind: CertificateKind::Residenza,
+        holder: holder(),
+        usage: "bollo".into(),
+        clause: Clause::Standard,
+        status: CertificateStatus::Pending,
+        created_at: NOW,
+        issued_at: None,
+        expires_at: None,
+        seal: vec![0xd2, 0x84, 1, 2, 3],
+        kid: Kid([9; 8]),
+        pdf: format!("%PDF-1.7 {number}").into_bytes(),
+        issued_by: "k1".into(),
+    }
+}
+
+fn opened() -> PaymentOpened {
+    PaymentOpened {
+        mode: PaymentMode::Virtuale,
+        amount_cents: 1652,
+        iupd: Some("SIGILLO-1".into()),
+        notice_number: "301000000000000144".into(),
+        checkout_url: "http://127.0.0.1/checkout/301000000000000144".into(),
+        pay_by: NOW + time::Duration::days(2),
+    }
+}
+
+#[tokio::test]
+async fn a_request_moves_through_its_states_once_each_with_its_certificate() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let request = store
+            .insert_request(&new_request(comune))
+            .await
+            .expect("insert");
+        assert_eq!(request.state, RequestState::Requested, "{}", db.label);
+        assert_eq!(request.email.as_deref(), Some("mario@example.org"));
+
+        let certificate = store
+            .register_certificate_for_request(comune, 2026, &request.id, |number, _| {
+                Ok::<_, String>(pending(number))
+            })
+            .await
+            .expect("prepared");
+        // A second preparation (another node, a retry) loses and writes nothing.
+        let again = store
+            .register_certificate_for_request(comune, 2026, &request.id, |number, _| {
+                Ok::<_, String>(pending(number))
+            })
+            .await;
+        assert!(
+            matches!(again, Err(RegisterError::Invalid(_))),
+            "{}",
+            db.label
+        );
+        let prepared = store
+            .request(comune, &request.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(prepared.state, RequestState::Prepared);
+        assert_eq!(
+            prepared.certificate_id.as_deref(),
+            Some(certificate.id.as_str())
+        );
+
+        assert!(
+            store
+                .record_payment_opened(comune, &request.id, &opened(), NOW)
+                .await
+                .expect("open")
+        );
+        assert!(
+            !store
+                .record_payment_opened(comune, &request.id, &opened(), NOW)
+                .await
+                .expect("again")
+        );
+        let by_notice = store
+            .request_by_notice("301000000000000144")
+            .await
+            .expect("read")
+            .expect("found");
+        assert_eq!(by_notice.id, request.id);
+
+        let paid = RequestTransition::Paid {
+            receipt_id: "R-1".into(),
+            iubd: None,
+            paid_at: NOW,
+        };
+        assert!(
+            store
+                .finish_request(comune, &request.id, &paid, "pagopa", NOW)
+                .await
+                .expect("paid")
+        );
+        assert!(
+            !store
+                .finish_request(comune, &request.id, &paid, "pagopa", NOW)
+                .await
+                .expect("dup")
+        );
+        assert!(
+            !store
+                .finish_request(comune, &request.id, &RequestTransition::Expired, "x", NOW)
+                .await
+                .expect("late expiry")
+        );
+        let issued = store
+            .request(comune, &request.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(issued.state, RequestState::Issued, "{}", db.label);
+        let payment = issued.payment.expect("payment");
+        assert_eq!(payment.receipt_id.as_deref(), Some("R-1"));
+        assert_eq!(payment.amount_cents, 1652);
+        let certificate = store
+            .certificate(comune, &certificate.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(certificate.status, CertificateStatus::Issued);
+        assert!(store.open_requests(10).await.expect("open").is_empty());
+
+        let events: Vec<String> = store
+            .audit_entries(comune, Some(&request.id), 10)
+            .await
+            .expect("audit")
+            .into_iter()
+            .map(|entry| entry.event)
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "request.created",
+                "certificate.prepared",
+                "payment.opened",
+                "certificate.issued"
+            ],
+            "{}",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_request_voids_its_certificate_and_a_refused_one_takes_no_number() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let request = store
+            .insert_request(&new_request(comune))
+            .await
+            .expect("insert");
+        let certificate = store
+            .register_certificate_for_request(comune, 2026, &request.id, |number, _| {
+                Ok::<_, String>(pending(number))
+            })
+            .await
+            .expect("prepared");
+        assert!(
+            store
+                .finish_request(comune, &request.id, &RequestTransition::Expired, "x", NOW)
+                .await
+                .expect("expired")
+        );
+        let void = store
+            .certificate(comune, &certificate.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(void.status, CertificateStatus::Void, "{}", db.label);
+
+        let refused = store
+            .insert_request(&new_request(comune))
+            .await
+            .expect("insert");
+        assert!(
+            store
+                .refuse_request(comune, &refused.id, "deceduta", "eligibility", NOW)
+                .await
+                .expect("refuse")
+        );
+        assert!(
+            !store
+                .refuse_request(comune, &refused.id, "deceduta", "eligibility", NOW)
+                .await
+                .expect("again")
+        );
+        let refused = store
+            .request(comune, &refused.id)
+            .await
+            .expect("read")
+            .expect("there");
+        assert_eq!(refused.state, RequestState::Refused);
+        assert!(refused.certificate_id.is_none());
+    }
+}
+
+#[tokio::test]
+async fn api_keys_authenticate_until_revoked_and_only_with_their_secret() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let created = store
+            .create_api_key(comune, "portale", ApiKeyRole::Portale, NOW)
+            .await
+            .expect("create");
+        assert!(
+            !format!("{created:?}").contains(&created.secret[10..]),
+            "Debug hides the secret"
+        );
+        let found = store
+            .authenticate_api_key(&created.secret)
+            .await
+            .expect("auth")
+            .expect("valid");
+        assert_eq!(found.role, ApiKeyRole::Portale, "{}", db.label);
+        let mut wrong = created.secret.clone();
+        wrong.pop();
+        wrong.push('x');
+        assert!(
+            store
+                .authenticate_api_key(&wrong)
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        assert!(
+            store
+                .authenticate_api_key("sig_zz_y")
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        assert_eq!(store.list_api_keys(comune).await.expect("list").len(), 1);
+        assert!(
+            store
+                .revoke_api_key(comune, &created.key.id, NOW)
+                .await
+                .expect("revoke")
+        );
+        assert!(
+            store
+                .authenticate_api_key(&created.secret)
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        assert!(
+            !store
+                .revoke_api_key(comune, "000000000000", NOW)
+                .await
+                .expect("unknown")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_detects_an_edited_entry() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        for n in 0..3 {
+            store
+                .insert_request(&new_request(comune))
+                .await
+                .expect("insert");
+            assert_eq!(
+                store.verify_audit_chain(comune).await.expect("chain"),
+                Ok(n + 1)
+            );
+        }
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .expect("connect");
+        sqlx::query("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
+            .execute(&mut connection)
+            .await
+            .expect("tamper");
+        assert_eq!(
+            store.verify_audit_chain(comune).await.expect("chain"),
+            Err(2),
+            "{}",
+            db.label
+        );
+    }
+}
