@@ -11,10 +11,11 @@ use issuer::catalogue::{kind_by_slug, parse_usage};
 use issuer::fees::FeeSchedule;
 use issuer::register::{Issuance, Issued, Issuer};
 use issuer::templates::Templates;
+use issuer::withdraw::{Withdrawal, withdraw};
 use keys::{CertificateInfo, Comune, KeyStore};
 use seal::{CertificateKind, CertificateNumber, CodiceFiscale};
 use store::model::{CertificateRecord, CertificateStatus, ComuneRecord};
-use store::{ApiKeyRole, CertificateFilter, ImportError, ImportProgress, StatusChange, Store};
+use store::{ApiKeyRole, CertificateFilter, ImportError, ImportProgress, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -220,6 +221,14 @@ enum CertificatesCommand {
         /// Why, as recorded in the registry.
         #[arg(long)]
         reason: String,
+    },
+    /// Mark an issued certificate as superseded by a later one of the same holder.
+    Supersede {
+        /// Its number, e.g. 2026/000123.
+        number: String,
+        /// The number of the certificate that replaces it.
+        #[arg(long)]
+        by: String,
     },
     /// Write an issued certificate's PDF again.
     Pdf {
@@ -701,7 +710,7 @@ impl Commands {
                     println!(
                         "{}  {:<10}  {}  {}",
                         record.number,
-                        status_name(record.status),
+                        record.status.italian(),
                         record.holder,
                         record.kind.title()
                     );
@@ -712,15 +721,33 @@ impl Commands {
                 print_record(&record);
             }
             CertificatesCommand::Revoke { number, reason } => {
-                let record = find(&store, comune, &number).await?;
-                let change = StatusChange::Revoke {
-                    reason,
-                    at: OffsetDateTime::now_utc(),
-                };
-                store
-                    .set_certificate_status(comune, &record.id, change)
-                    .await?;
+                let number = CertificateNumber::parse(&number)?;
+                let withdrawal = Withdrawal::Revoke { reason };
+                let record = withdraw(
+                    &store,
+                    comune,
+                    number,
+                    withdrawal,
+                    "cli",
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
                 println!("Certificato n. {} revocato.", record.number);
+            }
+            CertificatesCommand::Supersede { number, by } => {
+                let number = CertificateNumber::parse(&number)?;
+                let by = CertificateNumber::parse(&by)?;
+                let withdrawal = Withdrawal::Supersede { by };
+                let record = withdraw(
+                    &store,
+                    comune,
+                    number,
+                    withdrawal,
+                    "cli",
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+                println!("Certificato n. {} sostituito dal n. {by}.", record.number);
             }
             CertificatesCommand::Pdf { number, out } => {
                 let record = find(&store, comune, &number).await?;
@@ -789,18 +816,6 @@ fn parse_status(text: &str) -> anyhow::Result<CertificateStatus> {
     })
 }
 
-fn status_name(status: CertificateStatus) -> &'static str {
-    use CertificateStatus as S;
-    match status {
-        S::Pending => "in attesa",
-        S::Issued => "rilasciato",
-        S::Revoked => "revocato",
-        S::Superseded => "sostituito",
-        S::Expired => "scaduto",
-        S::Void => "annullato",
-    }
-}
-
 fn file_stem(number: &CertificateNumber) -> String {
     number.to_string().replace('/', "-")
 }
@@ -825,7 +840,7 @@ fn print_record(record: &CertificateRecord) {
     println!("  tipo:       {}", record.kind.title());
     println!("  intestatario: {}", record.holder);
     println!("  uso:        {}", record.usage);
-    println!("  stato:      {}", status_name(record.status));
+    println!("  stato:      {}", record.status.italian());
     println!("  creato:     {}", time(record.created_at));
     if let Some(at) = record.issued_at {
         println!("  rilasciato: {}", time(at));

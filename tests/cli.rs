@@ -112,6 +112,15 @@ fn the_counter_searches_issues_lists_and_revokes_from_the_command_line() {
     assert!(revoked.status.success(), "{revoked:?}");
     let shown = sigillo(dir.path(), &["certificates", "show", number]);
     assert!(stdout(&shown).contains("revocato"), "{}", stdout(&shown));
+    let again = sigillo(
+        dir.path(),
+        &["certificates", "revoke", number, "--reason", "altro"],
+    );
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("già revocato"),
+        "{again:?}"
+    );
 }
 
 #[test]

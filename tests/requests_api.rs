@@ -515,3 +515,79 @@ async fn the_served_openapi_document_describes_every_route_and_the_answers_match
     let (_, error) = app.request("residenza", HOLDER, "gratis").await;
     assert_schema_valid(&error_schema, &error);
 }
+
+/// What the database holds about a request: the request, its certificate
+/// and the comune's whole audit chain.
+async fn database_state(
+    app: &TestApp,
+    id: &str,
+) -> (
+    Option<store::model::RequestRecord>,
+    Option<store::model::CertificateRecord>,
+    Vec<store::AuditRecord>,
+) {
+    let comune = store::demo::code();
+    let request = app.store.request(comune, id).await.expect("request");
+    let certificate = match request.as_ref().and_then(|r| r.certificate_id.clone()) {
+        Some(certificate) => app
+            .store
+            .certificate(comune, &certificate)
+            .await
+            .expect("certificate"),
+        None => None,
+    };
+    let audit = app
+        .store
+        .audit_entries(comune, None, 10_000)
+        .await
+        .expect("audit");
+    (request, certificate, audit)
+}
+
+#[tokio::test]
+async fn downloading_an_unpaid_request_changes_nothing_and_only_asks_pagopa_for_its_receipt() {
+    let app = spawn_app(virtuale()).await;
+    let (status, request) = app.request("residenza", HOLDER, "bollo").await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    assert_eq!(request["state"], "awaiting_payment", "{request}");
+    let id = request["id"].as_str().expect("id");
+    let before = database_state(&app, id).await;
+    app.emulator.clear_requests();
+
+    let response = app.pdf(id).await;
+
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let seen = app.emulator.requests_seen();
+    assert!(!seen.is_empty(), "the receipt is asked for");
+    assert!(
+        seen.iter()
+            .all(|call| call.method == "GET" && call.path.contains("/receipts/")),
+        "only receipt lookups: {seen:?}"
+    );
+    assert_eq!(database_state(&app, id).await, before);
+}
+
+#[tokio::test]
+async fn downloading_a_request_whose_payment_is_not_open_opens_nothing() {
+    let app = spawn_app(virtuale()).await;
+    app.emulator.inject(Fault::ServerError {
+        count: 10,
+        status: 500,
+    });
+    let (status, _) = app.request("residenza", HOLDER, "bollo").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    app.emulator.clear_faults();
+    let open = app.store.open_requests(10).await.expect("open");
+    let [prepared] = open.as_slice() else {
+        panic!("one open request: {open:?}");
+    };
+    assert_eq!(prepared.state.code(), "prepared");
+    let before = database_state(&app, &prepared.id).await;
+    app.emulator.clear_requests();
+
+    let response = app.pdf(&prepared.id).await;
+
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(app.emulator.requests_seen(), Vec::new());
+    assert_eq!(database_state(&app, &prepared.id).await, before);
+}

@@ -1,21 +1,21 @@
-//! The issuing side of Sigillo: the catalogue of certificate kinds, the
-//! comune's registry data, stamp duty and payments, rendering to PDF, PDF
-//! signing and the registry of issued certificates.
+//! The domain of Sigillo: what a comune may certify and how. The
+//! catalogue of certificate kinds ([`catalogue`]), ANPR's issuance controls
+//! ([`eligibility`]), the content and its templates ([`content`],
+//! [`templates`]), the fees and exemptions ([`fees`]), preparing one
+//! certificate ([`prepare`]: content, seal, QR code, PDF, PAdES) and
+//! registering it with its number ([`register`]), the request flow with
+//! the stamp duty paid through pagoPA first ([`requests`]), revoking and
+//! superseding ([`withdraw`]), and what the comune publishes for verifiers
+//! ([`publish`]).
 //!
-//! [`prepare::prepare`] makes one certificate: the issuance controls
-//! ([`eligibility`]), its content, the seal, the QR code checked by decoding
-//! it back, the PDF ([`pdf`]) and its PAdES electronic seal
-//! ([`pades::sign_pdf`]). The [`store`] keeps the registry data (SQLite or
-//! PostgreSQL) with its CSV importers and the registry of issued
-//! certificates; [`cf`] ties a codice fiscale to a person's data; [`demo`]
-//! is the fictional demo comune.
+//! The database is the `store` crate's, pagoPA the `pagopa` crate's, the
+//! PDF the `render` crate's; no HTTP here: the `web` crate calls these.
 //!
 //! ```no_run
-//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! let store = store::Store::connect("sqlite:sigillo.db?mode=rwc").await?;
-//! store::demo::load(&store).await?;
-//! let demo = store::demo::code();
-//! let found = store.search_people(demo, "rossi", 10).await?;
+//! # async fn example(issuer: issuer::register::Issuer, issuance: issuer::register::Issuance)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! let issued = issuer.issue(&issuance).await?;
+//! println!("n. {} at {}", issued.record.number, issued.verification_url);
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -25,9 +25,11 @@ pub mod content;
 pub mod eligibility;
 
 pub mod prepare;
+pub mod publish;
 
 pub mod fees;
 
 pub mod register;
 pub mod requests;
 pub mod templates;
+pub mod withdraw;

@@ -75,7 +75,7 @@ pub enum IssueError {
     Refused(#[from] Refusal),
     /// Preparing the certificate failed.
     #[error(transparent)]
-    Issue(#[from] PrepareError),
+    Prepare(#[from] PrepareError),
     /// The comune's keys could not be used.
     #[error(transparent)]
     Keys(#[from] KeyError),
@@ -230,7 +230,7 @@ impl Issuer {
             }
         };
         let record = registered.map_err(|error| match error {
-            RegisterError::Prepare(error) => IssueError::Issue(error),
+            RegisterError::Prepare(error) => IssueError::Prepare(error),
             RegisterError::Invalid(what) => IssueError::Registry(what),
             RegisterError::Store(error) => IssueError::Store(error),
         })?;

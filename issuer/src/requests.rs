@@ -316,19 +316,42 @@ impl Requests {
         self.get(comune, id).await
     }
 
-    /// The issued certificate's PDF. The request is moved on first, so a
-    /// payment made moments ago is found.
-    pub async fn pdf(&self, comune: ComuneCode, id: &str) -> Result<Vec<u8>, RequestError> {
-        let record = self.advance(comune, id, OffsetDateTime::now_utc()).await?;
+    /// The issued certificate's PDF, for `actor` (an API key, a session),
+    /// with the download written to the audit log. A read: nothing is
+    /// prepared, signed or opened here. A request waiting for payment has
+    /// its receipt asked for once, so a payment made moments ago is found;
+    /// nothing else is called, and an unpaid request is left as it was.
+    #[tracing::instrument(skip_all, fields(comune = %comune, request = id))]
+    pub async fn download(
+        &self,
+        comune: ComuneCode,
+        id: &str,
+        actor: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<u8>, RequestError> {
+        let mut record = self.get(comune, id).await?;
+        if record.state == RequestState::AwaitingPayment && self.settle(&record, now).await? {
+            record = self.get(comune, id).await?;
+        }
         let certificate = match (&record.state, &record.certificate_id) {
             (RequestState::Issued, Some(certificate)) => certificate,
             (state, _) => return Err(RequestError::NotIssued(*state)),
         };
-        Ok(self
-            .issuer
-            .store()
-            .certificate_pdf(comune, certificate)
-            .await?)
+        let store = self.issuer.store();
+        let pdf = store.certificate_pdf(comune, certificate).await?;
+        store
+            .audit(
+                comune,
+                &AuditEntry {
+                    at: now,
+                    event: "certificate.downloaded",
+                    subject: id,
+                    actor,
+                    detail: "",
+                },
+            )
+            .await?;
+        Ok(pdf)
     }
 
     /// Advances every request not at the end of its life: at start-up and

@@ -14,8 +14,10 @@ use issuer::catalogue::{kind_by_slug, parse_usage};
 use issuer::eligibility::Refusal;
 use issuer::register::{Issuance, IssueError, Issued, Issuer};
 use issuer::templates::Templates;
+use issuer::withdraw::{WithdrawError, Withdrawal, withdraw};
 use keys::{Comune, KeyStore};
 use seal::{CertificateKind, CodiceFiscale};
+use store::model::CertificateStatus;
 use store::{StatusChange, Store, StoreError};
 use testkit::command_available;
 use testkit::pdf_tools::{
@@ -424,8 +426,146 @@ async fn a_certificate_not_issued_is_never_downloadable() {
         demo.issuer
             .issue(&request("residenza", PARISI, "bollo"))
             .await,
-        Err(IssueError::Issue(
+        Err(IssueError::Prepare(
             issuer::prepare::PrepareError::BolloNotPaid
         ))
+    ));
+}
+
+/// The events of the audit chain about `subject`.
+async fn events_about(store: &Store, subject: &str) -> Vec<store::AuditRecord> {
+    store
+        .audit_entries(store::demo::code(), Some(subject), 100)
+        .await
+        .expect("audit")
+}
+
+#[tokio::test]
+async fn a_revocation_is_audited_and_a_second_one_is_refused() {
+    let demo = demo().await;
+    let store = demo.issuer.store();
+    let code = store::demo::code();
+    let issued = demo
+        .issuer
+        .issue(&request("residenza", PARISI, "esente:9"))
+        .await
+        .expect("issued");
+    let number = issued.record.number;
+    let reason = || Withdrawal::Revoke {
+        reason: "dati anagrafici errati".into(),
+    };
+
+    let revoked = withdraw(
+        store,
+        code,
+        number,
+        reason(),
+        "operatore-7",
+        OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("revoked");
+
+    assert_eq!(revoked.status, CertificateStatus::Revoked);
+    assert_eq!(
+        revoked.revocation_reason.as_deref(),
+        Some("dati anagrafici errati")
+    );
+    let events = events_about(store, &issued.record.id).await;
+    let revocations: Vec<_> = events
+        .iter()
+        .filter(|entry| entry.event == "certificate.revoked")
+        .collect();
+    assert_eq!(revocations.len(), 1, "{events:?}");
+    assert_eq!(revocations[0].actor, "operatore-7");
+    assert_eq!(revocations[0].detail, "", "no reason text in the chain");
+
+    let second = withdraw(
+        store,
+        code,
+        number,
+        Withdrawal::Revoke {
+            reason: "un altro motivo".into(),
+        },
+        "operatore-8",
+        OffsetDateTime::now_utc(),
+    )
+    .await;
+
+    let Err(error @ WithdrawError::AlreadyRevoked { .. }) = second else {
+        panic!("a second revocation is refused: {second:?}");
+    };
+    assert!(error.to_string().contains("già revocato"), "{error}");
+    let after = store
+        .certificate(code, &issued.record.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        after.revocation_reason.as_deref(),
+        Some("dati anagrafici errati")
+    );
+    assert_eq!(after.revoked_at, revoked.revoked_at);
+    assert_eq!(events_about(store, &issued.record.id).await, events);
+    assert!(matches!(store.verify_audit_chain(code).await, Ok(Ok(_))));
+}
+
+#[tokio::test]
+async fn a_supersession_names_its_replacement_and_only_an_issued_one_of_the_same_holder() {
+    let demo = demo().await;
+    let store = demo.issuer.store();
+    let code = store::demo::code();
+    let now = OffsetDateTime::now_utc;
+    let old = demo
+        .issuer
+        .issue(&request("residenza", PARISI, "esente:9"))
+        .await
+        .expect("issued")
+        .record;
+    let new = demo
+        .issuer
+        .issue(&request("residenza", PARISI, "esente:9"))
+        .await
+        .expect("issued")
+        .record;
+    let supersede = |by| Withdrawal::Supersede { by };
+
+    assert!(matches!(
+        withdraw(store, code, old.number, supersede(old.number), "op", now()).await,
+        Err(WithdrawError::SelfReplacement)
+    ));
+    let unknown = seal::CertificateNumber::new(2026, 999_999).expect("number");
+    assert!(matches!(
+        withdraw(store, code, old.number, supersede(unknown), "op", now()).await,
+        Err(WithdrawError::ReplacementNotFound(_))
+    ));
+    let superseded = withdraw(store, code, old.number, supersede(new.number), "op", now())
+        .await
+        .expect("superseded");
+
+    assert_eq!(superseded.status, CertificateStatus::Superseded);
+    let events = events_about(store, &old.id).await;
+    let entry = events
+        .iter()
+        .find(|entry| entry.event == "certificate.superseded")
+        .expect("audited");
+    assert_eq!(entry.detail, format!("by={}", new.number));
+    assert!(matches!(
+        withdraw(store, code, old.number, supersede(new.number), "op", now()).await,
+        Err(WithdrawError::AlreadySuperseded(_))
+    ));
+    assert!(matches!(
+        withdraw(
+            store,
+            code,
+            old.number,
+            Withdrawal::Revoke {
+                reason: "errore".into()
+            },
+            "op",
+            now()
+        )
+        .await,
+        Err(WithdrawError::AlreadySuperseded(_))
     ));
 }

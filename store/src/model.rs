@@ -472,6 +472,18 @@ impl CertificateStatus {
         }
     }
 
+    /// The status as staff and citizens read it, in Italian.
+    pub fn italian(self) -> &'static str {
+        match self {
+            Self::Pending => "in attesa",
+            Self::Issued => "rilasciato",
+            Self::Revoked => "revocato",
+            Self::Superseded => "sostituito",
+            Self::Expired => "scaduto",
+            Self::Void => "annullato",
+        }
+    }
+
     /// The status with this code.
     pub fn from_code(code: &str) -> Option<Self> {
         [

@@ -473,30 +473,9 @@ impl Store {
                     to: target,
                 });
             }
-            let (issued_at, reason, revoked_at) = match &change {
-                StatusChange::Issue { at } => (Some(unix(*at)), None, None),
-                StatusChange::Revoke { reason, at } => {
-                    (None, Some(reason.clone()), Some(unix(*at)))
-                }
-                StatusChange::Void | StatusChange::Supersede | StatusChange::Expire => {
-                    (None, None, None)
-                }
-            };
-            let updated = sqlx::query(
-                "UPDATE certificates SET status = $3, issued_at = COALESCE($4, issued_at), \
-                 revocation_reason = COALESCE($5, revocation_reason), \
-                 revoked_at = COALESCE($6, revoked_at) \
-                 WHERE comune = $1 AND id = $2 AND status = $7",
-            )
-            .bind(comune.as_str().to_owned())
-            .bind(id.to_owned())
-            .bind(target.code())
-            .bind(issued_at)
-            .bind(reason)
-            .bind(revoked_at)
-            .bind(current.status.code())
-            .execute(&self.pool)
-            .await?;
+            let updated = status_update(comune, id, &change, current.status)
+                .execute(&self.pool)
+                .await?;
             if updated.rows_affected() == 1 {
                 return self
                     .certificate(comune, id)
@@ -512,6 +491,60 @@ impl Store {
             from: current.status,
             to: target,
         })
+    }
+
+    /// Changes a certificate's status and appends `audit` to the comune's
+    /// chain in one transaction, strictly: unlike
+    /// [`Store::set_certificate_status`], a change to the status the
+    /// certificate already has is refused ([`StoreError::StatusTransition`]),
+    /// so a second revocation never passes silently (nor overwrites the
+    /// first reason). Returns the record as it now stands.
+    pub async fn change_certificate_status(
+        &self,
+        comune: ComuneCode,
+        id: &str,
+        change: StatusChange,
+        audit: &AuditEntry<'_>,
+    ) -> Result<CertificateRecord, StoreError> {
+        const T: &str = "certificates";
+        let target = change.target();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT status FROM certificates WHERE comune = $1 AND id = $2")
+            .bind(comune.as_str().to_owned())
+            .bind(id.to_owned())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::CertificateNotFound)?;
+        let from =
+            CertificateStatus::from_code(&text(&row, T, "status")?).ok_or(StoreError::Corrupt {
+                table: T,
+                column: "status",
+            })?;
+        if !change.allowed_from(from) {
+            tx.rollback().await?;
+            return Err(StoreError::StatusTransition { from, to: target });
+        }
+        let updated = status_update(comune, id, &change, from)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() != 1 {
+            // Another writer changed it first (PostgreSQL re-checks the
+            // status after waiting for its row lock): say what it is now.
+            tx.rollback().await?;
+            let now = self
+                .certificate(comune, id)
+                .await?
+                .ok_or(StoreError::CertificateNotFound)?;
+            return Err(StoreError::StatusTransition {
+                from: now.status,
+                to: target,
+            });
+        }
+        append_audit(&mut tx, comune, audit).await?;
+        tx.commit().await?;
+        self.certificate(comune, id)
+            .await?
+            .ok_or(StoreError::CertificateNotFound)
     }
 
     /// The certificate's PDF, only once it has been issued (also when since
@@ -578,6 +611,34 @@ pub(super) fn random_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|_| StoreError::Randomness)?;
     Ok(hex::encode(bytes))
+}
+
+/// The compare-and-set that moves a certificate from `from` to the status
+/// `change` leads to, with the times and reason it records.
+fn status_update<'q>(
+    comune: ComuneCode,
+    id: &str,
+    change: &StatusChange,
+    from: CertificateStatus,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let (issued_at, reason, revoked_at) = match change {
+        StatusChange::Issue { at } => (Some(unix(*at)), None, None),
+        StatusChange::Revoke { reason, at } => (None, Some(reason.clone()), Some(unix(*at))),
+        StatusChange::Void | StatusChange::Supersede | StatusChange::Expire => (None, None, None),
+    };
+    sqlx::query(
+        "UPDATE certificates SET status = $3, issued_at = COALESCE($4, issued_at), \
+         revocation_reason = COALESCE($5, revocation_reason), \
+         revoked_at = COALESCE($6, revoked_at) \
+         WHERE comune = $1 AND id = $2 AND status = $7",
+    )
+    .bind(comune.as_str().to_owned())
+    .bind(id.to_owned())
+    .bind(change.target().code())
+    .bind(issued_at)
+    .bind(reason)
+    .bind(revoked_at)
+    .bind(from.code())
 }
 
 fn certificate_from_row(comune: ComuneCode, row: &AnyRow) -> Result<CertificateRecord, StoreError> {

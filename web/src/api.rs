@@ -162,27 +162,21 @@ pub(super) async fn show(
     Ok(Json(view(&state, &record).await?))
 }
 
-/// `GET /api/v1/requests/{id}/pdf`: the certificate, once issued.
+/// `GET /api/v1/requests/{id}/pdf`: the certificate, once issued. A read:
+/// it never prepares, signs or opens a payment.
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
 pub(super) async fn pdf(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let requests = state.requests();
-    let pdf = requests.pdf(caller.0.comune, &id).await?;
-    requests
-        .issuer()
-        .store()
-        .audit(
+    let pdf = state
+        .requests()
+        .download(
             caller.0.comune,
-            &store::AuditEntry {
-                at: OffsetDateTime::now_utc(),
-                event: "certificate.downloaded",
-                subject: &id,
-                actor: &caller.0.id,
-                detail: "",
-            },
+            &id,
+            &caller.0.id,
+            OffsetDateTime::now_utc(),
         )
         .await?;
     Ok((

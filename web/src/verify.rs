@@ -1,20 +1,16 @@
-//! The verification side of the server: `POST /api/v1/verify`, the
-//! registry as the verifier's status source, and the lists offline
-//! verifiers fetch under `/.well-known/sigillo/{istat}/`.
+//! The verification side of the server: `POST /api/v1/verify` and the
+//! lists offline verifiers fetch under `/.well-known/sigillo/{istat}/`,
+//! over `issuer::publish` (the registry as status source, the lists).
 //!
 //! Anyone may verify, without an API key; a token bucket per client
 //! address bounds how often. The checklist (image decoding above all) is
 //! CPU work, so it runs on the blocking pool, never on the runtime's
 //! threads. Nothing a seal or an upload contains is logged: only the kind
 //! of input, the outcome and the failing step.
-//!
-//! The published lists are built from the registry and the key store and
-//! kept in memory for their `ttl`: a revocation reaches offline verifiers
-//! within that time.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration as StdDuration, Instant};
 
 use axum::body::Bytes;
@@ -23,17 +19,12 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use issuer::publish::{PublishError, STATUS_LIST_TTL, TRUST_LIST_TTL};
 use keys::{KeyError, KeyStore};
 use seal::ComuneCode;
 use serde::Deserialize;
-use store::model::{CertificateRecord, CertificateStatus};
-use store::{Store, StoreError};
-use time::OffsetDateTime;
-use verifier::{
-    Input, Limits, Outcome, RegistryStatus, Report, SignedTrustList, StatusFuture, StatusList,
-    StatusListError, StatusQuery, StatusSource, Trust, TrustListEntry, TrustListError,
-    UnknownReason, Verifier,
-};
+use store::Store;
+use verifier::{Limits, Report};
 
 use super::AppState;
 use super::error::ApiError;
@@ -42,59 +33,12 @@ use super::error::ApiError;
 /// PDF is under 40 KB, a phone photo a few MB.
 pub const MAX_VERIFY_BYTES: usize = 10 * 1024 * 1024;
 
-/// How long a published status list may be cached.
-pub const STATUS_LIST_TTL: StdDuration = StdDuration::from_secs(300);
-
-/// How long a published status list stays usable offline.
-const STATUS_LIST_VALIDITY: time::Duration = time::Duration::days(1);
-
-/// How long a published trust list may be cached.
-pub const TRUST_LIST_TTL: StdDuration = StdDuration::from_secs(3600);
-
-/// How long a published trust list stays usable offline.
-const TRUST_LIST_VALIDITY: time::Duration = time::Duration::days(7);
-
-/// How long the key store's trust is kept before it is read again (a
-/// rotated key is trusted within this time).
-const TRUST_RELOAD: StdDuration = StdDuration::from_secs(60);
-
-/// Verification and the published lists: what the handlers share.
+/// Verification and the published lists (the `issuer`'s), with the
+/// per-address limit on verifications that the HTTP edge applies.
 #[derive(Debug)]
 pub struct Verification {
-    keys: KeyStore,
-    store: Store,
-    base_url: String,
+    published: issuer::publish::Verification,
     limiter: RateLimiter,
-    trust: Mutex<Option<(Arc<Trust>, Instant)>>,
-    status_lists: Mutex<BTreeMap<ComuneCode, Published>>,
-    trust_lists: Mutex<BTreeMap<ComuneCode, Published>>,
-}
-
-/// A list as published, and when it was made.
-#[derive(Debug, Clone)]
-struct Published {
-    bytes: Bytes,
-    made: Instant,
-}
-
-/// Why verification or a published list failed on our side.
-#[derive(Debug, thiserror::Error)]
-pub enum VerificationError {
-    /// The key store could not be read.
-    #[error("chiavi: {0}")]
-    Keys(#[from] KeyError),
-    /// The registry could not be read.
-    #[error("registro: {0}")]
-    Store(#[from] StoreError),
-    /// The status list could not be made.
-    #[error("lista di stato: {0}")]
-    StatusList(#[from] StatusListError),
-    /// The trust list could not be made.
-    #[error("elenco dei firmatari: {0}")]
-    TrustList(#[from] TrustListError),
-    /// The verification task did not finish.
-    #[error("verifica interrotta: {0}")]
-    Task(String),
 }
 
 impl Verification {
@@ -103,13 +47,8 @@ impl Verification {
     /// client address (0: no limit).
     pub fn new(keys: KeyStore, store: Store, base_url: &str, per_minute: u32) -> Self {
         Self {
-            keys,
-            store,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            published: issuer::publish::Verification::new(keys, store, base_url),
             limiter: RateLimiter::new(per_minute),
-            trust: Mutex::new(None),
-            status_lists: Mutex::new(BTreeMap::new()),
-            trust_lists: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -119,228 +58,19 @@ impl Verification {
         self.limiter.admit(client, Instant::now())
     }
 
-    /// Verifies `bytes` (seal text, PNG, JPEG or PDF, told by their bytes)
-    /// against the key store's trust, with the registry for the status.
-    pub async fn verify(&self, bytes: Bytes) -> Result<Report, VerificationError> {
-        let trust = self.trust()?;
-        let source = RegistrySource {
-            store: self.store.clone(),
+    /// Verifies `bytes` (seal text, PNG, JPEG or PDF, told by their bytes),
+    /// with the file size bounded by what the server reads.
+    pub async fn verify(&self, bytes: Bytes) -> Result<Report, PublishError> {
+        let limits = Limits {
+            max_file_bytes: MAX_VERIFY_BYTES,
+            ..Limits::default()
         };
-        let runtime = tokio::runtime::Handle::current();
-        // Decoding an image takes tens of milliseconds of CPU: on the
-        // blocking pool, with the registry lookup driven from there too.
-        let report = tokio::task::spawn_blocking(move || {
-            let verifier = Verifier::new(&trust).with_limits(limits());
-            let now = OffsetDateTime::now_utc();
-            runtime.block_on(verifier.verify(Input::sniff(&bytes), &source, now))
-        })
-        .await
-        .map_err(|error| VerificationError::Task(error.to_string()))?;
-        let (outcome, step) = match &report.outcome {
-            Outcome::Authentic { status, .. } => ("authentic", status_code(status)),
-            Outcome::Invalid { step, .. } => ("invalid", step.label()),
-            Outcome::NotFound => ("not_found", ""),
-        };
-        tracing::info!(input = ?report.input, outcome, detail = step, "verification");
-        Ok(report)
+        self.published.verify(Vec::from(bytes), limits).await
     }
 
-    /// The comune's status list token, signed by its current seal signer.
-    pub async fn status_list(&self, comune: ComuneCode) -> Result<Bytes, VerificationError> {
-        if let Some(published) = fresh(&self.status_lists, comune, STATUS_LIST_TTL) {
-            return Ok(published);
-        }
-        let signer = self.known(comune)?.signer(comune)?;
-        let mut list = StatusList::new(2)?;
-        for (index, status) in self.store.certificate_statuses(comune).await? {
-            list.set(index, list_value(status))?;
-        }
-        let now = OffsetDateTime::now_utc();
-        let ttl = time::Duration::try_from(STATUS_LIST_TTL)
-            .map_err(|e| VerificationError::Task(e.to_string()))?;
-        let token = list.to_cwt(
-            &signer,
-            &format!("{}/.well-known/sigillo/{comune}/status-list", self.base_url),
-            now,
-            now + STATUS_LIST_VALIDITY,
-            ttl,
-        )?;
-        Ok(keep(&self.status_lists, comune, token))
-    }
-
-    /// The comune's trust list (its CA and every seal signer), signed with
-    /// its CA key.
-    pub fn trust_list(&self, comune: ComuneCode) -> Result<Bytes, VerificationError> {
-        if let Some(published) = fresh(&self.trust_lists, comune, TRUST_LIST_TTL) {
-            return Ok(published);
-        }
-        let certificates = self.known(comune)?.certificates(comune)?;
-        let ca_signer = self.keys.ca_signer(comune)?;
-        let now = OffsetDateTime::now_utc();
-        let list = SignedTrustList::new(
-            certificates.ca,
-            certificates
-                .signers
-                .into_iter()
-                .map(TrustListEntry::active)
-                .collect(),
-            now,
-            now + TRUST_LIST_VALIDITY,
-        );
-        Ok(keep(&self.trust_lists, comune, list.sign(&ca_signer)?))
-    }
-
-    /// The comune's CA certificate, PEM, for offline verifiers to pin.
-    pub fn ca_pem(&self, comune: ComuneCode) -> Result<String, VerificationError> {
-        Ok(self.known(comune)?.certificates(comune)?.ca.to_pem())
-    }
-
-    /// The key store, if it holds the comune's keys.
-    fn known(&self, comune: ComuneCode) -> Result<&KeyStore, VerificationError> {
-        if self.keys.has_keys(comune) {
-            Ok(&self.keys)
-        } else {
-            Err(KeyError::NoKeys(comune).into())
-        }
-    }
-
-    fn trust(&self) -> Result<Arc<Trust>, VerificationError> {
-        let mut held = self.trust.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((trust, loaded)) = held.as_ref()
-            && loaded.elapsed() < TRUST_RELOAD
-        {
-            return Ok(Arc::clone(trust));
-        }
-        let trust = Arc::new(Trust::new(self.keys.trust_store()?));
-        *held = Some((Arc::clone(&trust), Instant::now()));
-        Ok(trust)
-    }
-}
-
-/// The verifier's limits, with the file size bounded by what the server
-/// reads.
-fn limits() -> Limits {
-    Limits {
-        max_file_bytes: MAX_VERIFY_BYTES,
-        ..Limits::default()
-    }
-}
-
-fn fresh(
-    lists: &Mutex<BTreeMap<ComuneCode, Published>>,
-    comune: ComuneCode,
-    ttl: StdDuration,
-) -> Option<Bytes> {
-    let lists = lists.lock().unwrap_or_else(PoisonError::into_inner);
-    lists
-        .get(&comune)
-        .filter(|published| published.made.elapsed() < ttl)
-        .map(|published| published.bytes.clone())
-}
-
-fn keep(
-    lists: &Mutex<BTreeMap<ComuneCode, Published>>,
-    comune: ComuneCode,
-    token: Vec<u8>,
-) -> Bytes {
-    let bytes = Bytes::from(token);
-    let mut lists = lists.lock().unwrap_or_else(PoisonError::into_inner);
-    lists.insert(
-        comune,
-        Published {
-            bytes: bytes.clone(),
-            made: Instant::now(),
-        },
-    );
-    bytes
-}
-
-/// The status list's value for a registry status (the table in
-/// `verifier::StatusList`). An expired certificate stays VALID: its expiry
-/// is in the seal.
-fn list_value(status: CertificateStatus) -> u8 {
-    match status {
-        CertificateStatus::Issued | CertificateStatus::Expired => StatusList::VALID,
-        CertificateStatus::Revoked | CertificateStatus::Void => StatusList::INVALID,
-        CertificateStatus::Pending => StatusList::SUSPENDED,
-        CertificateStatus::Superseded => StatusList::SUPERSEDED,
-    }
-}
-
-fn status_code(status: &verifier::Status) -> &'static str {
-    match status {
-        verifier::Status::Valid => "valid",
-        verifier::Status::Expired { .. } => "expired",
-        verifier::Status::Revoked { .. } => "revoked",
-        verifier::Status::Superseded => "superseded",
-        verifier::Status::Pending => "pending",
-        verifier::Status::Unknown { .. } => "unknown",
-    }
-}
-
-/// The comune's registry as the verifier's status source.
-#[derive(Debug, Clone)]
-pub struct RegistrySource {
-    store: Store,
-}
-
-impl RegistrySource {
-    /// The registry of `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store }
-    }
-}
-
-impl StatusSource for RegistrySource {
-    fn status<'a>(&'a self, query: &'a StatusQuery) -> StatusFuture<'a> {
-        Box::pin(async move {
-            match self
-                .store
-                .certificate_by_number(query.comune, query.number)
-                .await
-            {
-                Ok(Some(record)) => registry_status(&record, query),
-                Ok(None) => RegistryStatus::Revoked {
-                    reason: Some("il numero non risulta nel registro del Comune".into()),
-                    at: None,
-                },
-                Err(error) => {
-                    tracing::warn!(%error, "registry unavailable for a status lookup");
-                    RegistryStatus::Unknown(UnknownReason::Unavailable(
-                        "registro del Comune non raggiungibile".into(),
-                    ))
-                }
-            }
-        })
-    }
-}
-
-/// What the registry's record says of the certificate a seal names. A seal
-/// whose status index or signer differs from the record's is not the
-/// certificate registered under that number: never valid.
-pub fn registry_status(record: &CertificateRecord, query: &StatusQuery) -> RegistryStatus {
-    if record.status_index != query.index || record.kid != query.kid {
-        return RegistryStatus::Revoked {
-            reason: Some(
-                "il sigillo non corrisponde al certificato registrato con questo numero".into(),
-            ),
-            at: None,
-        };
-    }
-    match record.status {
-        // An expired certificate's end is the seal's `exp`, which the
-        // report already weighs.
-        CertificateStatus::Issued | CertificateStatus::Expired => RegistryStatus::Valid,
-        CertificateStatus::Revoked => RegistryStatus::Revoked {
-            reason: record.revocation_reason.clone(),
-            at: record.revoked_at,
-        },
-        CertificateStatus::Superseded => RegistryStatus::Superseded,
-        CertificateStatus::Pending => RegistryStatus::Pending,
-        CertificateStatus::Void => RegistryStatus::Revoked {
-            reason: Some("numero annullato: il certificato non è mai stato rilasciato".into()),
-            at: None,
-        },
+    /// The published lists and the CA certificate.
+    pub fn published(&self) -> &issuer::publish::Verification {
+        &self.published
     }
 }
 
@@ -455,7 +185,7 @@ pub(super) fn too_large() -> ApiError {
     )
 }
 
-fn internal(error: VerificationError) -> ApiError {
+fn internal(error: PublishError) -> ApiError {
     ApiError::internal(&error)
 }
 
@@ -506,13 +236,14 @@ pub(super) async fn status_list(
     let comune = comune(&istat)?;
     let token = state
         .verification()
+        .published()
         .status_list(comune)
         .await
         .map_err(published_error)?;
     Ok(published(
         verifier::STATUS_LIST_TYPE,
         STATUS_LIST_TTL,
-        token,
+        Bytes::from(token),
     ))
 }
 
@@ -525,9 +256,14 @@ pub(super) async fn trust_list(
     let comune = comune(&istat)?;
     let token = state
         .verification()
+        .published()
         .trust_list(comune)
         .map_err(published_error)?;
-    Ok(published(verifier::TRUST_LIST_TYPE, TRUST_LIST_TTL, token))
+    Ok(published(
+        verifier::TRUST_LIST_TYPE,
+        TRUST_LIST_TTL,
+        Bytes::from(token),
+    ))
 }
 
 /// `GET /.well-known/sigillo/{istat}/ca.pem`.
@@ -539,6 +275,7 @@ pub(super) async fn ca_pem(
     let comune = comune(&istat)?;
     let pem = state
         .verification()
+        .published()
         .ca_pem(comune)
         .map_err(published_error)?;
     Ok(published(
@@ -556,9 +293,9 @@ fn unknown_comune() -> ApiError {
     ApiError::not_found("comune sconosciuto: controllare il codice ISTAT nell'indirizzo")
 }
 
-fn published_error(error: VerificationError) -> ApiError {
+fn published_error(error: PublishError) -> ApiError {
     match error {
-        VerificationError::Keys(KeyError::NoKeys(_)) => unknown_comune(),
+        PublishError::Keys(KeyError::NoKeys(_)) => unknown_comune(),
         other => ApiError::internal(&other),
     }
 }
@@ -597,78 +334,6 @@ mod tests {
             limiter.admit(client, start + StdDuration::from_secs(20)),
             Ok(())
         );
-    }
-
-    fn record(status: CertificateStatus) -> CertificateRecord {
-        let now = OffsetDateTime::now_utc();
-        CertificateRecord {
-            id: "c1".into(),
-            comune: ComuneCode::parse("999001").expect("code"),
-            number: seal::CertificateNumber::new(2026, 7).expect("number"),
-            kind: seal::CertificateKind::Residenza,
-            holder: seal::CodiceFiscale::parse("PRSRRT80H69G504L").expect("cf"),
-            usage: "esente:7".into(),
-            clause: seal::Clause::Standard,
-            status,
-            created_at: now,
-            issued_at: Some(now),
-            expires_at: None,
-            seal: Vec::new(),
-            kid: seal::Kid([7; 8]),
-            pdf_sha256: String::new(),
-            status_index: 42,
-            issued_by: "test".into(),
-            revocation_reason: Some("errore".into()),
-            revoked_at: Some(now),
-            bollo_reference: None,
-        }
-    }
-
-    fn query(record: &CertificateRecord) -> StatusQuery {
-        StatusQuery {
-            comune: record.comune,
-            number: record.number,
-            index: record.status_index,
-            kid: record.kid,
-            at: OffsetDateTime::now_utc(),
-        }
-    }
-
-    #[test]
-    fn each_registry_status_maps_to_what_the_report_says() {
-        use CertificateStatus as C;
-        let status = |c| {
-            let record = record(c);
-            registry_status(&record, &query(&record))
-        };
-        assert_eq!(status(C::Issued), RegistryStatus::Valid);
-        assert_eq!(status(C::Expired), RegistryStatus::Valid);
-        assert_eq!(status(C::Pending), RegistryStatus::Pending);
-        assert_eq!(status(C::Superseded), RegistryStatus::Superseded);
-        assert!(matches!(
-            status(C::Revoked),
-            RegistryStatus::Revoked { reason: Some(reason), at: Some(_) } if reason == "errore"
-        ));
-        assert!(matches!(status(C::Void), RegistryStatus::Revoked { .. }));
-    }
-
-    #[test]
-    fn a_seal_whose_index_or_signer_differs_from_the_record_is_never_valid() {
-        let record = record(CertificateStatus::Issued);
-        let other_index = StatusQuery {
-            index: 43,
-            ..query(&record)
-        };
-        let other_signer = StatusQuery {
-            kid: seal::Kid([8; 8]),
-            ..query(&record)
-        };
-        for query in [other_index, other_signer] {
-            assert!(matches!(
-                registry_status(&record, &query),
-                RegistryStatus::Revoked { .. }
-            ));
-        }
     }
 
     #[test]
