@@ -8,7 +8,6 @@
 //! matter. Writing (the emulator's side) goes through serde structs whose
 //! fields carry the XSD element names, in the XSD's sequence order.
 
-use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -152,201 +151,213 @@ pub(crate) fn parse_date_time(text: &str) -> Option<OffsetDateTime> {
     Some(local.assume_offset(offset).to_offset(UtcOffset::UTC))
 }
 
-/// Italian civil time without offset, as pagoPA writes `paymentDateTime`.
-pub(crate) fn rome_local_text(instant: OffsetDateTime) -> String {
-    let local = seal::rome::local(instant);
-    local
-        .format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]"
+/// The documents the emulator writes, with the fields in the XSD's order;
+/// the adapter only reads.
+#[cfg(feature = "emulator")]
+mod write {
+    use serde::Serialize;
+    use time::OffsetDateTime;
+    use time::macros::format_description;
+
+    /// Italian civil time without offset, as pagoPA writes `paymentDateTime`.
+    pub(crate) fn rome_local_text(instant: OffsetDateTime) -> String {
+        let local = seal::rome::local(instant);
+        local
+            .format(format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default()
+    }
+
+    /// The date part of Italian civil time (`xsd:date`).
+    pub(crate) fn rome_date_text(instant: OffsetDateTime) -> String {
+        let local = seal::rome::local(instant);
+        local
+            .format(format_description!("[year]-[month]-[day]"))
+            .unwrap_or_default()
+    }
+
+    /// The stored receipt document: the `paSendRTV2` request the node sent,
+    /// as the receipts service marshals it.
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename = "PaSendRTV2Request")]
+    pub(crate) struct PaSendRtV2 {
+        #[serde(rename = "idPA")]
+        pub(crate) id_pa: String,
+        #[serde(rename = "idBrokerPA")]
+        pub(crate) id_broker_pa: String,
+        #[serde(rename = "idStation")]
+        pub(crate) id_station: String,
+        pub(crate) receipt: ReceiptV2,
+    }
+
+    /// `ctReceiptV2`, the elements the emulator writes, in sequence order.
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct ReceiptV2 {
+        pub(crate) receipt_id: String,
+        pub(crate) notice_number: String,
+        pub(crate) fiscal_code: String,
+        pub(crate) outcome: String,
+        pub(crate) creditor_reference_id: String,
+        pub(crate) payment_amount: String,
+        pub(crate) description: String,
+        pub(crate) company_name: String,
+        pub(crate) debtor: Subject,
+        pub(crate) transfer_list: TransferList,
+        #[serde(rename = "idPSP")]
+        pub(crate) id_psp: String,
+        #[serde(rename = "PSPCompanyName")]
+        pub(crate) psp_company_name: String,
+        pub(crate) id_channel: String,
+        pub(crate) channel_description: String,
+        pub(crate) payment_method: String,
+        pub(crate) fee: String,
+        pub(crate) payment_date_time: String,
+        pub(crate) application_date: String,
+        pub(crate) transfer_date: String,
+    }
+
+    /// `ctSubject`.
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct Subject {
+        pub(crate) unique_identifier: UniqueIdentifier,
+        pub(crate) full_name: String,
+        #[serde(rename = "e-mail", skip_serializing_if = "Option::is_none")]
+        pub(crate) email: Option<String>,
+    }
+
+    /// `ctEntityUniqueIdentifier`.
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct UniqueIdentifier {
+        pub(crate) entity_unique_identifier_type: String,
+        pub(crate) entity_unique_identifier_value: String,
+    }
+
+    /// `ctTransferListPAReceiptV2`.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct TransferList {
+        pub(crate) transfer: Vec<TransferV2>,
+    }
+
+    /// `ctTransferPAReceiptV2`, with an IBAN (the choice the bollo virtuale
+    /// takes).
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct TransferV2 {
+        pub(crate) id_transfer: String,
+        pub(crate) transfer_amount: String,
+        #[serde(rename = "fiscalCodePA")]
+        pub(crate) fiscal_code_pa: String,
+        pub(crate) company_name: String,
+        #[serde(rename = "IBAN")]
+        pub(crate) iban: String,
+        pub(crate) remittance_information: String,
+        pub(crate) transfer_category: String,
+    }
+
+    /// The Agenzia delle Entrate stamp (`tipoMarcaDaBollo`).
+    #[derive(Debug, Clone, Serialize)]
+    #[serde(rename = "marcaDaBollo")]
+    pub(crate) struct MarcaDaBollo {
+        #[serde(rename = "@xmlns")]
+        pub(crate) xmlns: &'static str,
+        #[serde(rename = "@xmlns:ds")]
+        pub(crate) xmlns_ds: &'static str,
+        #[serde(rename = "PSP")]
+        pub(crate) psp: Psp,
+        #[serde(rename = "IUBD")]
+        pub(crate) iubd: String,
+        #[serde(rename = "OraAcquisto")]
+        pub(crate) ora_acquisto: String,
+        #[serde(rename = "Importo")]
+        pub(crate) importo: String,
+        #[serde(rename = "TipoBollo")]
+        pub(crate) tipo_bollo: &'static str,
+        #[serde(rename = "ImprontaDocumento")]
+        pub(crate) impronta: Impronta,
+        #[serde(rename = "ds:Signature")]
+        pub(crate) signature: Signature,
+    }
+
+    /// The Agenzia delle Entrate's namespace of the stamp.
+    pub(crate) const MARCA_NAMESPACE: &str = "http://www.agenziaentrate.gov.it/2014/MarcaDaBollo";
+    /// XML Signature's namespace.
+    pub(crate) const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
+    /// The only digest the stamp admits.
+    pub(crate) const SHA256_ALGORITHM: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+
+    /// `tipoPSP`.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct Psp {
+        #[serde(rename = "CodiceFiscale")]
+        pub(crate) codice_fiscale: String,
+        #[serde(rename = "Denominazione")]
+        pub(crate) denominazione: String,
+    }
+
+    /// `tipoImpronta`: the digest of the stamped document.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct Impronta {
+        #[serde(rename = "DigestMethod")]
+        pub(crate) digest_method: Algorithm,
+        #[serde(rename = "ds:DigestValue")]
+        pub(crate) digest_value: String,
+    }
+
+    /// An element with only an `Algorithm` attribute.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct Algorithm {
+        #[serde(rename = "@Algorithm")]
+        pub(crate) algorithm: &'static str,
+    }
+
+    /// An XML Signature's outline. The emulator cannot sign as the Agenzia
+    /// delle Entrate, so its value is a placeholder; its `DigestValue` is the
+    /// signature's own, which a reader must not take for the document's.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct Signature {
+        #[serde(rename = "ds:SignedInfo")]
+        pub(crate) signed_info: SignedInfo,
+        #[serde(rename = "ds:SignatureValue")]
+        pub(crate) signature_value: String,
+    }
+
+    /// `ds:SignedInfo`.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct SignedInfo {
+        #[serde(rename = "ds:CanonicalizationMethod")]
+        pub(crate) canonicalization_method: Algorithm,
+        #[serde(rename = "ds:SignatureMethod")]
+        pub(crate) signature_method: Algorithm,
+        #[serde(rename = "ds:Reference")]
+        pub(crate) reference: Reference,
+    }
+
+    /// `ds:Reference`.
+    #[derive(Debug, Clone, Serialize)]
+    pub(crate) struct Reference {
+        #[serde(rename = "@URI")]
+        pub(crate) uri: &'static str,
+        #[serde(rename = "ds:DigestMethod")]
+        pub(crate) digest_method: Algorithm,
+        #[serde(rename = "ds:DigestValue")]
+        pub(crate) digest_value: String,
+    }
+
+    /// Writes a document with its XML declaration.
+    pub(crate) fn to_document<T: Serialize>(value: &T) -> Result<String, String> {
+        let body = quick_xml::se::to_string(value).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
         ))
-        .unwrap_or_default()
+    }
 }
 
-/// The date part of Italian civil time (`xsd:date`).
-pub(crate) fn rome_date_text(instant: OffsetDateTime) -> String {
-    let local = seal::rome::local(instant);
-    local
-        .format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default()
-}
-
-/// The stored receipt document: the `paSendRTV2` request the node sent,
-/// as the receipts service marshals it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename = "PaSendRTV2Request")]
-pub(crate) struct PaSendRtV2 {
-    #[serde(rename = "idPA")]
-    pub(crate) id_pa: String,
-    #[serde(rename = "idBrokerPA")]
-    pub(crate) id_broker_pa: String,
-    #[serde(rename = "idStation")]
-    pub(crate) id_station: String,
-    pub(crate) receipt: ReceiptV2,
-}
-
-/// `ctReceiptV2`, the elements the emulator writes, in sequence order.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct ReceiptV2 {
-    pub(crate) receipt_id: String,
-    pub(crate) notice_number: String,
-    pub(crate) fiscal_code: String,
-    pub(crate) outcome: String,
-    pub(crate) creditor_reference_id: String,
-    pub(crate) payment_amount: String,
-    pub(crate) description: String,
-    pub(crate) company_name: String,
-    pub(crate) debtor: Subject,
-    pub(crate) transfer_list: TransferList,
-    #[serde(rename = "idPSP")]
-    pub(crate) id_psp: String,
-    #[serde(rename = "PSPCompanyName")]
-    pub(crate) psp_company_name: String,
-    pub(crate) id_channel: String,
-    pub(crate) channel_description: String,
-    pub(crate) payment_method: String,
-    pub(crate) fee: String,
-    pub(crate) payment_date_time: String,
-    pub(crate) application_date: String,
-    pub(crate) transfer_date: String,
-}
-
-/// `ctSubject`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Subject {
-    pub(crate) unique_identifier: UniqueIdentifier,
-    pub(crate) full_name: String,
-    #[serde(rename = "e-mail", skip_serializing_if = "Option::is_none")]
-    pub(crate) email: Option<String>,
-}
-
-/// `ctEntityUniqueIdentifier`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct UniqueIdentifier {
-    pub(crate) entity_unique_identifier_type: String,
-    pub(crate) entity_unique_identifier_value: String,
-}
-
-/// `ctTransferListPAReceiptV2`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct TransferList {
-    pub(crate) transfer: Vec<TransferV2>,
-}
-
-/// `ctTransferPAReceiptV2`, with an IBAN (the choice the bollo virtuale
-/// takes).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct TransferV2 {
-    pub(crate) id_transfer: String,
-    pub(crate) transfer_amount: String,
-    #[serde(rename = "fiscalCodePA")]
-    pub(crate) fiscal_code_pa: String,
-    pub(crate) company_name: String,
-    #[serde(rename = "IBAN")]
-    pub(crate) iban: String,
-    pub(crate) remittance_information: String,
-    pub(crate) transfer_category: String,
-}
-
-/// The Agenzia delle Entrate stamp (`tipoMarcaDaBollo`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename = "marcaDaBollo")]
-pub(crate) struct MarcaDaBollo {
-    #[serde(rename = "@xmlns")]
-    pub(crate) xmlns: &'static str,
-    #[serde(rename = "@xmlns:ds")]
-    pub(crate) xmlns_ds: &'static str,
-    #[serde(rename = "PSP")]
-    pub(crate) psp: Psp,
-    #[serde(rename = "IUBD")]
-    pub(crate) iubd: String,
-    #[serde(rename = "OraAcquisto")]
-    pub(crate) ora_acquisto: String,
-    #[serde(rename = "Importo")]
-    pub(crate) importo: String,
-    #[serde(rename = "TipoBollo")]
-    pub(crate) tipo_bollo: &'static str,
-    #[serde(rename = "ImprontaDocumento")]
-    pub(crate) impronta: Impronta,
-    #[serde(rename = "ds:Signature")]
-    pub(crate) signature: Signature,
-}
-
-/// The Agenzia delle Entrate's namespace of the stamp.
-pub(crate) const MARCA_NAMESPACE: &str = "http://www.agenziaentrate.gov.it/2014/MarcaDaBollo";
-/// XML Signature's namespace.
-pub(crate) const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
-/// The only digest the stamp admits.
-pub(crate) const SHA256_ALGORITHM: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
-
-/// `tipoPSP`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Psp {
-    #[serde(rename = "CodiceFiscale")]
-    pub(crate) codice_fiscale: String,
-    #[serde(rename = "Denominazione")]
-    pub(crate) denominazione: String,
-}
-
-/// `tipoImpronta`: the digest of the stamped document.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Impronta {
-    #[serde(rename = "DigestMethod")]
-    pub(crate) digest_method: Algorithm,
-    #[serde(rename = "ds:DigestValue")]
-    pub(crate) digest_value: String,
-}
-
-/// An element with only an `Algorithm` attribute.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Algorithm {
-    #[serde(rename = "@Algorithm")]
-    pub(crate) algorithm: &'static str,
-}
-
-/// An XML Signature's outline. The emulator cannot sign as the Agenzia
-/// delle Entrate, so its value is a placeholder; its `DigestValue` is the
-/// signature's own, which a reader must not take for the document's.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Signature {
-    #[serde(rename = "ds:SignedInfo")]
-    pub(crate) signed_info: SignedInfo,
-    #[serde(rename = "ds:SignatureValue")]
-    pub(crate) signature_value: String,
-}
-
-/// `ds:SignedInfo`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct SignedInfo {
-    #[serde(rename = "ds:CanonicalizationMethod")]
-    pub(crate) canonicalization_method: Algorithm,
-    #[serde(rename = "ds:SignatureMethod")]
-    pub(crate) signature_method: Algorithm,
-    #[serde(rename = "ds:Reference")]
-    pub(crate) reference: Reference,
-}
-
-/// `ds:Reference`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Reference {
-    #[serde(rename = "@URI")]
-    pub(crate) uri: &'static str,
-    #[serde(rename = "ds:DigestMethod")]
-    pub(crate) digest_method: Algorithm,
-    #[serde(rename = "ds:DigestValue")]
-    pub(crate) digest_value: String,
-}
-
-/// Writes a document with its XML declaration.
-pub(crate) fn to_document<T: Serialize>(value: &T) -> Result<String, String> {
-    let body = quick_xml::se::to_string(value).map_err(|e| e.to_string())?;
-    Ok(format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}"
-    ))
-}
+#[cfg(feature = "emulator")]
+pub(crate) use write::*;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,10 @@ pub mod pdf_tools;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use keys::{Comune, KeyAndCertificate, KeySigner, TrustStore, generate_ca, generate_signer};
+use keys::{
+    CertificateInfo, Comune, KeyAndCertificate, KeySigner, PrivateKey, TrustStore, generate_ca,
+    generate_signer,
+};
 use seal::ComuneCode;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -69,19 +72,55 @@ pub struct ComuneKeys {
 pub fn comune_keys(comune: &Comune, at: OffsetDateTime) -> ComuneKeys {
     let ca = generate_ca(comune, at).expect("CA");
     let signer_keys = generate_signer(comune, &ca, at).expect("signer");
-    let mut trust = TrustStore::new();
-    trust.add_ca(ca.certificate.clone()).expect("trusted CA");
-    trust
-        .add_signer(signer_keys.certificate.clone())
-        .expect("trusted signer");
-    let signer = KeySigner::new(&signer_keys.certificate, &signer_keys.key)
-        .expect("key signer")
-        .with_ca(&ca.certificate);
-    ComuneKeys {
-        ca,
-        signer_keys,
-        signer,
-        trust,
+    ComuneKeys::from_parts(ca, signer_keys)
+}
+
+/// The files of the committed demo keys, in `testkit/fixtures/`: the CA's
+/// and the signer's certificate and private key, PEM.
+pub const FIXTURE_KEY_FILES: [&str; 4] = ["ca.pem", "ca.key", "signer.pem", "signer.key"];
+
+/// The folder of the committed fixtures.
+pub fn fixtures_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The demo comune's committed test keys (made at [`KEYS_MADE`], trusted
+/// by nothing but these tests): the keys the committed certificates of the
+/// verifier's tests are sealed and signed with. Their private keys are
+/// public on purpose; never configure them anywhere.
+pub fn fixture_keys() -> ComuneKeys {
+    let dir = fixtures_dir();
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap_or_else(|e| panic!("fixture key {name}: {e}"))
+    };
+    let pair = |certificate: &str, key: &str| KeyAndCertificate {
+        certificate: CertificateInfo::from_pem(&read(certificate)).expect("fixture certificate"),
+        key: PrivateKey::from_pem(&read(key)).expect("fixture key"),
+    };
+    let ca = pair("ca.pem", "ca.key");
+    let signer_keys = pair("signer.pem", "signer.key");
+    ComuneKeys::from_parts(ca, signer_keys)
+}
+
+impl ComuneKeys {
+    /// The keys of a CA and its signer, with the signer and trust built on
+    /// them.
+    pub fn from_parts(ca: KeyAndCertificate, signer_keys: KeyAndCertificate) -> Self {
+        let mut trust = TrustStore::new();
+        trust.add_ca(ca.certificate.clone()).expect("trusted CA");
+        trust
+            .add_signer(signer_keys.certificate.clone())
+            .expect("trusted signer");
+        let signer = KeySigner::new(&signer_keys.certificate, &signer_keys.key)
+            .expect("key signer")
+            .with_ca(&ca.certificate);
+        Self {
+            ca,
+            signer_keys,
+            signer,
+            trust,
+        }
     }
 }
 

@@ -5,49 +5,32 @@
 //!
 //! `cargo bench -p verifier --bench verify`
 //!
+//! The certificate is the committed residenza of the verifier's tests
+//! (`tests/fixtures/`), prepared by the issuer with the demo test keys.
+//!
 //! The PNG is the certificate rasterised by pdftoppm; without poppler-utils
 //! that benchmark is skipped.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::hint::black_box;
 use std::process::Command;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use issuer::catalogue::{self, parse_usage};
-use issuer::prepare::{About, Draft, prepare};
-use issuer::templates::Templates;
-use seal::{CertificateKind, CertificateNumber};
-use testkit::fixtures::{comune, subject};
-use testkit::{KEYS_MADE, comune_keys, demo_comune};
-use time::macros::datetime;
-use verifier::{Input, NoStatus, Trust, Verifier};
+use seal::CertificateKind;
+use verifier::{Input, NoStatus, Verifier};
 
 fn verify_benches(c: &mut Criterion) {
-    let keys = comune_keys(&demo_comune(), KEYS_MADE);
-    let trust = Trust::new(keys.trust.clone());
-    let comune = comune();
-    let subject = subject();
-    let issued_at = datetime!(2026-03-02 09:15:00 UTC);
-    let now = datetime!(2026-03-05 10:00:00 UTC);
-    let request = Draft {
-        comune: &comune,
-        spec: catalogue::spec_of(CertificateKind::Residenza).expect("in catalogue"),
-        about: About::Person {
-            subject: &subject,
-            parts: &[],
-        },
-        usage: parse_usage("esente:9").expect("use"),
-        bollo: None,
-        issued_at,
-    };
-    let number = CertificateNumber::new(2026, 123).expect("number");
-    let templates = Templates::builtin().expect("templates");
-    let prepared =
-        prepare(&request, number, 122, &templates, &keys.signer, &keys.trust).expect("prepares");
+    let demo = common::Demo::new();
+    let trust = demo.trust;
+    let now = common::NOW;
+    let prepared = demo.prepare(CertificateKind::Residenza, 123);
     let url = format!(
         "{}\n",
         prepared
             .seal
-            .to_url(&comune.verification_host)
+            .to_url(&testkit::fixtures::comune().verification_host)
             .to_uppercase()
     );
     let verifier = Verifier::new(&trust);

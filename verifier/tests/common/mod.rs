@@ -1,18 +1,19 @@
-//! What the verifier's tests share: a comune's keys and trust, and
-//! certificates prepared by the issuer (as the counter would, without a
-//! database) at a fixed time.
+//! What the verifier's tests share: the demo comune's committed test keys
+//! and trust, and certificates the issuer prepared with them at a fixed
+//! time, committed in `tests/fixtures/` (so the verifier is tested alone,
+//! as a bank embeds it; `cargo run -p issuer --example verifier_fixtures`
+//! writes them again).
 #![allow(
     dead_code,
     unreachable_pub,
     reason = "each test file uses its own part of this module"
 )]
 
-use issuer::catalogue::{self, parse_usage};
-use issuer::prepare::{About, Draft, Prepared, prepare};
-use issuer::templates::Templates;
+use std::path::Path;
+
 use keys::Comune;
-use seal::{CertificateKind, CertificateNumber, ComuneCode};
-use testkit::{ComuneKeys, KEYS_MADE, comune_keys, demo_comune};
+use seal::{CertificateKind, Claims, ComuneCode};
+use testkit::{ComuneKeys, KEYS_MADE, comune_keys, fixture_keys};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use verifier::{Input, NoStatus, Report, StatusSource, Trust, Verifier};
@@ -29,40 +30,63 @@ pub struct Demo {
     pub trust: Trust,
 }
 
+/// A certificate as the issuer prepared it: its PDF (with its PAdES
+/// signature) and its seal.
+pub struct Prepared {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// The seal.
+    pub seal: SealBytes,
+    /// What the seal states.
+    pub claims: Claims,
+}
+
+/// A seal's COSE bytes, with the text forms a printed code carries.
+pub struct SealBytes(pub Vec<u8>);
+
+impl SealBytes {
+    /// The seal as decimal digits.
+    pub fn to_digits(&self) -> String {
+        seal::text::to_digits(&self.0)
+    }
+
+    /// The URL the QR code carries.
+    pub fn to_url(&self, host: &str) -> String {
+        seal::text::to_url(host, &self.0)
+    }
+}
+
 impl Demo {
     pub fn new() -> Self {
-        let keys = comune_keys(&demo_comune(), KEYS_MADE);
+        let keys = fixture_keys();
         let trust = Trust::new(keys.trust.clone());
         Self { keys, trust }
     }
 
-    /// A certificate of `kind` for the demo family's head, exempt (so it is
-    /// issued at once), numbered `sequence`.
+    /// The committed certificate of `kind` for the demo family's head,
+    /// exempt (so it is issued at once), numbered `sequence`, issued at
+    /// [`ISSUED_AT`].
     pub fn prepare(&self, kind: CertificateKind, sequence: u32) -> Prepared {
-        let comune = testkit::fixtures::comune();
-        let subject = testkit::fixtures::subject();
-        let request = Draft {
-            comune: &comune,
-            spec: catalogue::spec_of(kind).expect("in the catalogue"),
-            about: About::Person {
-                subject: &subject,
-                parts: &[],
-            },
-            usage: parse_usage("esente:9").expect("use"),
-            bollo: None,
-            issued_at: ISSUED_AT,
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let read = |extension: &str| {
+            let path = dir.join(format!("{kind:?}-{sequence}.{extension}"));
+            std::fs::read(&path).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e}; add it to verifier_fixtures and run `cargo run -p issuer --example verifier_fixtures`",
+                    path.display()
+                )
+            })
         };
-        let number = CertificateNumber::new(2026, sequence).expect("number");
-        let templates = Templates::builtin().expect("templates");
-        prepare(
-            &request,
-            number,
-            sequence - 1,
-            &templates,
-            &self.keys.signer,
-            &self.keys.trust,
-        )
-        .expect("prepares")
+        let seal = read("cose");
+        let claims = seal::verify(&seal, &self.keys.trust, NOW)
+            .expect("the committed seal verifies with the committed keys")
+            .claims()
+            .clone();
+        Prepared {
+            pdf: read("pdf"),
+            seal: SealBytes(seal),
+            claims,
+        }
     }
 
     /// A residenza.
