@@ -293,7 +293,5 @@ async fn pay(emulator: &Emulator, store: &Store, id: &str) {
         .expect("read")
         .expect("stored");
     let notice = request.payment.expect("a payment is open").notice_number;
-    emulator
-        .pay(&pagopa::notice::NoticeNumber::parse(&notice).expect("notice"))
-        .expect("paid in the emulator");
+    emulator.pay(&notice).expect("paid in the emulator");
 }

@@ -43,7 +43,6 @@ use crate::catalogue::{self, CatalogueError, parse_usage, spec_of};
 use crate::fees::{FeeSchedule, Quote};
 use crate::register::{BolloPlan, Issuance, IssueError, Issuer, notice_for};
 use pagopa::client::{Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
-use pagopa::notice::NoticeNumber;
 use pagopa::receipt::{Expected, ReceiptRejected, check_marca, check_virtuale};
 use store::model::{
     BolloMode, Channel, ComuneRecord, PaymentMode, PaymentRecord, RequestRecord, RequestState,
@@ -513,7 +512,7 @@ impl Requests {
                     mode: PaymentMode::Virtuale,
                     amount_cents: order.amount_cents,
                     iupd: Some(iupd),
-                    notice_number: opened.notice.as_str().to_owned(),
+                    notice_number: opened.notice,
                     checkout_url: opened.checkout_url,
                     pay_by,
                 }
@@ -536,7 +535,7 @@ impl Requests {
                     mode: PaymentMode::Marca,
                     amount_cents: order.amount_cents,
                     iupd: None,
-                    notice_number: opened.notice.as_str().to_owned(),
+                    notice_number: opened.notice,
                     checkout_url: opened.checkout_url,
                     pay_by,
                 }
@@ -621,11 +620,7 @@ impl Requests {
         };
         let comune = self.comune(record.comune).await?;
         let certificate = self.certificate(record).await?;
-        let notice =
-            NoticeNumber::parse(&payment.notice_number).map_err(|_| StoreError::Corrupt {
-                table: "requests",
-                column: "notice_number",
-            })?;
+        let notice = payment.notice_number;
         let creditor = &comune.creditor_fiscal_code;
         let (checked, transition) = match payment.mode {
             PaymentMode::Virtuale => {

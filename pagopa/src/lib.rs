@@ -69,7 +69,11 @@ pub mod amount;
 pub mod client;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-pub mod notice;
+/// The notice number, a `seal` type: the registry and the certificate
+/// carry it too.
+pub mod notice {
+    pub use seal::notice::{NoticeError, NoticeNumber};
+}
 pub mod receipt;
 mod wire;
 mod xml;

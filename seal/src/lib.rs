@@ -23,6 +23,7 @@
 
 mod claims;
 pub mod cose;
+pub mod notice;
 pub mod rome;
 pub mod samples;
 pub mod text;

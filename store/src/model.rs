@@ -2,6 +2,7 @@
 //! their registry families, cadastral parcels under the town plan, and the
 //! registry of issued certificates. Every record belongs to one comune.
 
+use seal::notice::NoticeNumber;
 use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid};
 use time::{Date, OffsetDateTime};
 
@@ -711,7 +712,7 @@ pub struct PaymentRecord {
     /// The debt position id (bollo virtuale), the idempotency key at pagoPA.
     pub iupd: Option<String>,
     /// The notice number (codice avviso), 18 digits.
-    pub notice_number: String,
+    pub notice_number: NoticeNumber,
     /// Where the payer pays.
     pub checkout_url: String,
     /// Unpaid after this, the request expires.

@@ -7,6 +7,7 @@
 //! it or finds it done. Preparing links the request to its certificate in
 //! the registry's transaction ([`Store::register_certificate_for_request`]).
 
+use seal::notice::NoticeNumber;
 use seal::{CertificateKind, CodiceFiscale, ComuneCode};
 use sqlx::Row as _;
 use time::OffsetDateTime;
@@ -50,7 +51,7 @@ pub struct PaymentOpened {
     /// The debt position id (bollo virtuale).
     pub iupd: Option<String>,
     /// The notice number.
-    pub notice_number: String,
+    pub notice_number: NoticeNumber,
     /// Where to pay.
     pub checkout_url: String,
     /// Unpaid after this, the request expires.
@@ -150,10 +151,10 @@ impl Store {
     /// The request whose payment has this notice number, in any comune.
     pub async fn request_by_notice(
         &self,
-        notice_number: &str,
+        notice_number: &NoticeNumber,
     ) -> Result<Option<RequestRecord>, StoreError> {
         sqlx::query(concat!(request_columns!(), "WHERE notice_number = $1"))
-            .bind(notice_number.to_owned())
+            .bind(notice_number.as_str().to_owned())
             .fetch_optional(&self.pool)
             .await?
             .map(|row| request_from_row(&row))
@@ -224,7 +225,7 @@ impl Store {
         .bind(payment.mode.code())
         .bind(payment.amount_cents)
         .bind(payment.iupd.clone())
-        .bind(payment.notice_number.clone())
+        .bind(payment.notice_number.as_str().to_owned())
         .bind(payment.checkout_url.clone())
         .bind(unix(payment.pay_by))
         .bind(unix(now))
@@ -384,7 +385,9 @@ fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, StoreError
             mode: PaymentMode::from_code(&mode).ok_or(corrupt("payment_mode"))?,
             amount_cents: opt_int(row, T, "amount_cents")?.ok_or(corrupt("amount_cents"))?,
             iupd: opt_text(row, T, "iupd")?,
-            notice_number: opt_text(row, T, "notice_number")?.ok_or(corrupt("notice_number"))?,
+            notice_number: opt_text(row, T, "notice_number")?
+                .and_then(|text| NoticeNumber::parse(&text).ok())
+                .ok_or(corrupt("notice_number"))?,
             checkout_url: opt_text(row, T, "checkout_url")?.ok_or(corrupt("checkout_url"))?,
             pay_by: opt_time_at(row, T, "pay_by")?.ok_or(corrupt("pay_by"))?,
             receipt_id: opt_text(row, T, "receipt_id")?,

@@ -56,7 +56,7 @@ fn opened() -> PaymentOpened {
         mode: PaymentMode::Virtuale,
         amount_cents: 1652,
         iupd: Some("SIGILLO-1".into()),
-        notice_number: "301000000000000144".into(),
+        notice_number: seal::notice::NoticeNumber::parse("301000000000000144").expect("notice"),
         checkout_url: "http://127.0.0.1/checkout/301000000000000144".into(),
         pay_by: NOW + time::Duration::days(2),
     }
@@ -115,7 +115,9 @@ async fn a_request_moves_through_its_states_once_each_with_its_certificate() {
                 .expect("again")
         );
         let by_notice = store
-            .request_by_notice("301000000000000144")
+            .request_by_notice(
+                &seal::notice::NoticeNumber::parse("301000000000000144").expect("notice"),
+            )
             .await
             .expect("read")
             .expect("found");

@@ -23,7 +23,6 @@ use verifier::{Input, NoStatus, Verifier};
 
 fn verify_benches(c: &mut Criterion) {
     let demo = common::Demo::new();
-    let trust = demo.trust;
     let now = common::NOW;
     let prepared = demo.prepare(CertificateKind::Residenza, 123);
     let url = format!(
@@ -33,7 +32,7 @@ fn verify_benches(c: &mut Criterion) {
             .to_url(&testkit::fixtures::comune().verification_host)
             .to_uppercase()
     );
-    let verifier = Verifier::new(&trust);
+    let verifier = Verifier::new(&demo.trust);
     let check = |input: Input<'_>| {
         let report = verifier.verify_now(input, &NoStatus, now);
         assert!(report.is_authentic(), "{}", report.detail);

@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use issuer::catalogue::kind_by_slug;
 use issuer::requests::Submission;
-use pagopa::notice::NoticeNumber;
 use seal::CodiceFiscale;
 use serde::{Deserialize, Serialize};
 use store::ApiKey;
@@ -226,16 +225,15 @@ pub(super) async fn view(
         None => None,
     };
     let payment = record.payment.as_ref().map(|payment| {
-        let notice = NoticeNumber::parse(&payment.notice_number).ok();
+        let notice = payment.notice_number;
         PaymentView {
             mode: payment.mode.code(),
             amount_cents: payment.amount_cents,
-            notice_number: payment.notice_number.clone(),
-            iuv: notice.as_ref().map(|notice| notice.iuv().to_owned()),
-            payment_notice_qr: notice
-                .as_ref()
-                .zip(creditor.as_deref())
-                .map(|(notice, creditor)| notice.payment_qr_text(creditor, payment.amount_cents)),
+            notice_number: notice.to_string(),
+            iuv: Some(notice.iuv().to_owned()),
+            payment_notice_qr: creditor
+                .as_deref()
+                .map(|creditor| notice.payment_qr_text(creditor, payment.amount_cents)),
             checkout_url: payment.checkout_url.clone(),
             pay_by: rfc3339(payment.pay_by),
             paid_at: payment.paid_at.map(rfc3339),

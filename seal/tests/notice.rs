@@ -1,8 +1,8 @@
 //! The notice number: the DOMAIN.md example, round trips of every valid
 //! number, and refusal of any corrupted one.
 
-use pagopa::notice::{NoticeError, NoticeNumber};
 use proptest::prelude::*;
+use seal::notice::{NoticeError, NoticeNumber};
 
 #[test]
 fn the_domain_example_has_its_check_digits() {
