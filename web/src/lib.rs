@@ -20,6 +20,7 @@
 mod api;
 pub mod error;
 mod pages;
+mod templates;
 pub mod verify;
 mod verify_pages;
 
@@ -97,6 +98,7 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/V", verify_pages::routes())
         .route("/sportello/verifica", get(verify_pages::counter))
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
+        .route("/static/{name}", get(templates::assets::serve))
         .route("/health", get(|| async { "ok" }))
         .with_state(state);
     if let Some(extra) = extra {

@@ -3,24 +3,33 @@
 //! The return address is not proof of payment: anyone can open it with any
 //! parameters. It only makes Sigillo ask pagoPA's receipt API at once
 //! (instead of at the next reconciliation pass); what the page says comes
-//! from the request's state after that, never from the query string.
+//! from the request's state after that, never from the query string. The
+//! page is `payment_return.html`, headed with the comune's name.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use issuer::requests::RequestError;
+use minijinja::context;
 use seal::ComuneCode;
 use serde::Deserialize;
-use store::model::RequestState;
+use store::model::{RequestRecord, RequestState};
 use time::OffsetDateTime;
 
 use super::AppState;
+use super::templates;
 
 /// What the checkout appends to the return address.
 #[derive(Debug, Deserialize)]
 pub(super) struct ReturnQuery {
     outcome: Option<String>,
 }
+
+const NOT_FOUND: (StatusCode, &str, &str) = (
+    StatusCode::NOT_FOUND,
+    "Richiesta non trovata",
+    "L'indirizzo non corrisponde a nessuna richiesta.",
+);
 
 /// `GET /pagamenti/{comune}/{id}`: the payer is back from the checkout.
 #[tracing::instrument(skip_all)]
@@ -29,29 +38,41 @@ pub(super) async fn payment_return(
     Path((comune, id)): Path<(String, String)>,
     Query(query): Query<ReturnQuery>,
 ) -> Response {
-    let Ok(comune) = ComuneCode::parse(&comune) else {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Richiesta non trovata",
-            "L'indirizzo non corrisponde a nessuna richiesta.",
-        );
+    let Ok(code) = ComuneCode::parse(&comune) else {
+        return page(NOT_FOUND, None);
     };
-    let record = match state
+    let name = comune_name(&state, code).await;
+    let advanced = state
         .requests()
-        .advance(comune, &id, OffsetDateTime::now_utc())
-        .await
-    {
-        Ok(record) => record,
-        Err(RequestError::NotFound) => {
-            return page(
-                StatusCode::NOT_FOUND,
-                "Richiesta non trovata",
-                "L'indirizzo non corrisponde a nessuna richiesta.",
-            );
+        .advance(code, &id, OffsetDateTime::now_utc())
+        .await;
+    page(what_to_say(advanced, query.outcome.as_deref()), name)
+}
+
+/// The comune's name for the header; without it (unknown code, store
+/// unavailable) the page keeps the neutral header.
+async fn comune_name(state: &AppState, code: ComuneCode) -> Option<String> {
+    match state.requests().issuer().store().comune(code).await {
+        Ok(record) => record.map(|record| record.name),
+        Err(error) => {
+            tracing::warn!(%error, "payment return: comune not read");
+            None
         }
+    }
+}
+
+/// The status, title and text for the request's state after asking
+/// pagoPA.
+fn what_to_say(
+    advanced: Result<RequestRecord, RequestError>,
+    outcome: Option<&str>,
+) -> (StatusCode, &'static str, &'static str) {
+    let record = match advanced {
+        Ok(record) => record,
+        Err(RequestError::NotFound) => return NOT_FOUND,
         Err(error) => {
             tracing::warn!(%error, "payment return: request not advanced");
-            return page(
+            return (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Verifica del pagamento non riuscita",
                 "Non è stato possibile verificare il pagamento in questo momento. Se avete pagato, il certificato sarà rilasciato appena pagoPA conferma la ricevuta: non occorre pagare di nuovo.",
@@ -64,7 +85,7 @@ pub(super) async fn payment_return(
             "Pagamento ricevuto",
             "Il pagamento è confermato e il certificato è rilasciato: potete scaricarlo dal portale del comune.",
         ),
-        RequestState::AwaitingPayment if query.outcome.as_deref() == Some("cancelled") => (
+        RequestState::AwaitingPayment if outcome == Some("cancelled") => (
             "Pagamento annullato",
             "Il pagamento non è stato eseguito. Potete riprovare dallo stesso avviso finché la richiesta è aperta.",
         ),
@@ -78,15 +99,13 @@ pub(super) async fn payment_return(
         ),
         _ => ("Richiesta in lavorazione", "La richiesta è in lavorazione."),
     };
-    page(StatusCode::OK, title, text)
+    (StatusCode::OK, title, text)
 }
 
-fn page(status: StatusCode, title: &str, text: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"it\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title></head>\
-         <body><main><h1>{title}</h1><p>{text}</p></main></body></html>\n"
-    );
-    (status, Html(html)).into_response()
+fn page((status, title, text): (StatusCode, &str, &str), comune: Option<String>) -> Response {
+    templates::page(
+        status,
+        "payment_return.html",
+        context! { title, text, comune },
+    )
 }

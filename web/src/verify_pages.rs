@@ -1,25 +1,30 @@
 //! The verification pages: `/v` (and `/V`, which the printed QR code
 //! opens, the seal in the fragment) and the counter's `/sportello/verifica`.
 //!
-//! The fragment never reaches the server: the page's small script reads it
-//! and posts it to `POST /api/v1/verify`, then shows the report. Without
-//! the script (or without a fragment) the page explains itself and offers
-//! two forms, the seal's text and a file, posting to `POST /v`, which
-//! shows the same report rendered here. Both show the verifier's own
-//! Italian headline and detail, and for an authentic seal its facts line by
-//! line, as the paper states them. Everything a seal or an upload carries
-//! is escaped (the script sets text, never markup). No external resource:
-//! styles and script are inline.
+//! The fragment never reaches the server: the page's script
+//! (`static/verifica.js` over `static/sigillo.js`) reads it and posts it to
+//! `POST /api/v1/verify`, then shows the report. Without the script (or
+//! without a fragment) the page explains itself and offers two forms, the
+//! seal's text and a file, posting to `POST /v`, which shows the same
+//! report rendered here. Both show the verifier's own Italian headline and
+//! detail, and for an authentic seal its facts line by line, as the paper
+//! states them. The HTML is the templates' (`verify.html`,
+//! `verify_result.html`, `counter.html`, `error.html`), which escape
+//! everything a seal or an upload carries; the script sets text, never
+//! markup. Nothing is loaded from elsewhere.
 
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use axum::{Form, body::Bytes, extract::DefaultBodyLimit};
-use serde::Deserialize;
-use verifier::{Outcome, Report, Status};
+use minijinja::context;
+use minijinja::value::Serde;
+use serde::{Deserialize, Serialize};
+use verifier::{FactLine, Outcome, Report, Status};
 
 use super::AppState;
+use super::templates;
 use super::verify::{ClientIp, MAX_VERIFY_BYTES};
 
 /// `GET` and `POST` of `/v` and `/V`.
@@ -30,26 +35,14 @@ pub(super) fn routes() -> MethodRouter<AppState> {
 }
 
 /// `GET /v`, `GET /V`: the page the QR code opens.
-pub(super) async fn page() -> Html<String> {
-    Html(layout(
-        "Verifica di un certificato",
-        &format!(
-            "<h1>Verifica di un certificato</h1>\n\
-             <div id=\"esito\" aria-live=\"polite\"></div>\n\
-             <div id=\"spiegazione\">{EXPLANATION}</div>\n{FORMS}"
-        ),
-        Some(&format!("{SCRIPT}{PAGE_SCRIPT}")),
-    ))
+pub(super) async fn page() -> Response {
+    templates::page(StatusCode::OK, "verify.html", context! {})
 }
 
 /// `GET /sportello/verifica`: the counter's page, for a barcode scanner
 /// that types, a file, or the webcam.
-pub(super) async fn counter() -> Html<String> {
-    Html(layout(
-        "Verifica allo sportello",
-        &format!("<h1>Verifica allo sportello</h1>\n{COUNTER_BODY}"),
-        Some(&format!("{SCRIPT}{COUNTER_SCRIPT}")),
-    ))
+pub(super) async fn counter() -> Response {
+    templates::page(StatusCode::OK, "counter.html", context! {})
 }
 
 /// The form fields of `POST /v` (URL-encoded).
@@ -171,59 +164,69 @@ fn bad_form() -> Response {
 
 /// The report as a page, with the forms to verify another document.
 fn result_page(report: &Report) -> Response {
-    Html(layout(
-        report.headline.as_str(),
-        &format!(
-            "<h1>Verifica di un certificato</h1>\n\
-             <div id=\"esito\" aria-live=\"polite\">{}</div>\n{FORMS}",
-            render_report(report)
-        ),
-        Some(&format!("{SCRIPT}{PAGE_SCRIPT}")),
-    ))
-    .into_response()
+    templates::page(
+        StatusCode::OK,
+        "verify_result.html",
+        context! { verdict => Serde(Verdict::of(report)) },
+    )
 }
 
-/// The report's verdict: headline, detail, the failing step, the status
-/// and the facts. The same structure the script builds.
-fn render_report(report: &Report) -> String {
-    let mut html = String::new();
-    let class = match &report.outcome {
-        Outcome::Authentic { status, .. } if status.is_valid() => "ok",
-        Outcome::Authentic { .. } => "attenzione",
-        Outcome::Invalid { .. } | Outcome::NotFound => "ko",
-    };
-    html.push_str(&format!(
-        "<section class=\"verdetto {class}\" aria-labelledby=\"esito-titolo\">\
-         <h2 id=\"esito-titolo\">{}</h2><p>{}</p>",
-        escape(&report.headline),
-        escape(&report.detail)
-    ));
-    match &report.outcome {
-        Outcome::Invalid { step, .. } => html.push_str(&format!(
-            "<p class=\"passo\">Passo non superato: {}. {}</p>",
-            step.number(),
-            escape(step.label())
-        )),
-        Outcome::Authentic { status, facts } => {
-            html.push_str(&format!(
-                "<h3>Stato</h3><p class=\"stato\">{}</p>\
-                 <h3>Cosa riporta il sigillo</h3>\
-                 <p class=\"nota\">Confrontare ogni riga con il documento: devono coincidere.</p><dl>",
-                escape(&status_text(status))
-            ));
-            for line in &facts.lines {
-                html.push_str(&format!(
-                    "<dt>{}</dt><dd>{}</dd>",
-                    escape(&line.label),
-                    escape(&line.value)
-                ));
-            }
-            html.push_str("</dl>");
+/// The report as `verify_result.html` shows it: the verdict's class,
+/// headline and detail, the failing step, and for an authentic seal the
+/// status and the facts. The same structure the script builds from the
+/// API's JSON.
+#[derive(Debug, Serialize)]
+struct Verdict<'a> {
+    class: &'static str,
+    headline: &'a str,
+    detail: &'a str,
+    step: Option<FailedStep>,
+    authentic: Option<Authentic<'a>>,
+}
+
+/// The checklist step an invalid seal failed, by number and name.
+#[derive(Debug, Serialize)]
+struct FailedStep {
+    number: u8,
+    label: &'static str,
+}
+
+/// What an authentic seal adds: its status in words and its facts.
+#[derive(Debug, Serialize)]
+struct Authentic<'a> {
+    status: String,
+    lines: &'a [FactLine],
+}
+
+impl<'a> Verdict<'a> {
+    fn of(report: &'a Report) -> Self {
+        let class = match &report.outcome {
+            Outcome::Authentic { status, .. } if status.is_valid() => "ok",
+            Outcome::Authentic { .. } => "attenzione",
+            Outcome::Invalid { .. } | Outcome::NotFound => "ko",
+        };
+        let step = match &report.outcome {
+            Outcome::Invalid { step, .. } => Some(FailedStep {
+                number: step.number(),
+                label: step.label(),
+            }),
+            _ => None,
+        };
+        let authentic = match &report.outcome {
+            Outcome::Authentic { status, facts } => Some(Authentic {
+                status: status_text(status),
+                lines: &facts.lines,
+            }),
+            _ => None,
+        };
+        Self {
+            class,
+            headline: &report.headline,
+            detail: &report.detail,
+            step,
+            authentic,
         }
-        Outcome::NotFound => {}
     }
-    html.push_str("</section>");
-    html
 }
 
 /// The status in a few words (the headline and detail say the rest).
@@ -241,254 +244,85 @@ fn status_text(status: &Status) -> String {
     }
 }
 
-/// An Italian error page that says what to do next.
+/// An Italian error page that says what to do next, with the way back to
+/// the verification page.
 fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
-    (
+    templates::page(
         status,
-        Html(layout(
-            title,
-            &format!(
-                "<h1>{}</h1><p>{}</p><p><a href=\"/v\">Torna alla verifica</a></p>",
-                escape(title),
-                escape(text)
-            ),
-            None,
-        )),
-    )
-        .into_response()
-}
-
-/// The one layout of the verification pages.
-fn layout(title: &str, body: &str, script: Option<&str>) -> String {
-    let script = script
-        .map(|script| format!("<script>{script}</script>"))
-        .unwrap_or_default();
-    format!(
-        "<!doctype html>\n<html lang=\"it\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
-         <title>{} — Sigillo</title><style>{STYLE}</style></head>\n\
-         <body><main>\n{body}\n</main>{script}</body></html>\n",
-        escape(title)
+        "error.html",
+        context! { title, text, back_to_verification => true },
     )
 }
-
-/// Escapes text for HTML content and attribute values.
-pub(super) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-const STYLE: &str = "\
-*{box-sizing:border-box}\
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1a1a1a;background:#fff}\
-main{max-width:42rem;margin:0 auto;padding:1rem}\
-h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.25rem;margin:0 0 .5rem}h3{font-size:1.05rem;margin:1rem 0 .25rem}\
-label{display:block;font-weight:600;margin:.75rem 0 .25rem}\
-input[type=text],textarea{width:100%;font:inherit;padding:.5rem;border:2px solid #555;border-radius:4px}\
-input[type=file]{font:inherit}\
-button{font:inherit;margin-top:.5rem;padding:.5rem 1.25rem;border:0;border-radius:4px;background:#0b4f8a;color:#fff;cursor:pointer}\
-button:focus,input:focus,textarea:focus,a:focus{outline:3px solid #f0a000;outline-offset:2px}\
-fieldset{border:1px solid #888;border-radius:4px;margin:1rem 0;padding:.75rem}\
-.verdetto{border-left:.5rem solid;padding:.75rem 1rem;margin:1rem 0;background:#f6f6f6}\
-.ok{border-color:#1b6e2a;background:#eef8ef}.attenzione{border-color:#9a5b00;background:#fff6e5}.ko{border-color:#a4161a;background:#fdeeee}\
-dl{display:grid;grid-template-columns:minmax(8rem,auto) 1fr;gap:.25rem .75rem;margin:.5rem 0}\
-dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}\
-.nota{font-size:.95rem;color:#333}\
-video,canvas{max-width:100%}\
-@media (max-width:30rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}}";
-
-const EXPLANATION: &str = "\
-<p>Questa pagina verifica il sigillo stampato sui certificati del Comune: \
-dice se il documento è autentico, che cosa deve riportare e se è ancora valido.</p>\
-<p>Inquadrando il codice QR del certificato con la fotocamera del telefono, la verifica parte da sola. \
-In alternativa, incollare qui sotto il testo letto dal codice QR, oppure caricare il PDF del certificato \
-o una foto o scansione della pagina con il codice QR.</p>";
-
-const FORMS: &str = "\
-<h2>Verificare un documento</h2>\
-<form id=\"modulo-testo\" method=\"post\" action=\"/v\">\
-<label for=\"sigillo\">Testo del sigillo (indirizzo o cifre lette dal codice QR)</label>\
-<textarea id=\"sigillo\" name=\"seal\" rows=\"3\" autocomplete=\"off\" spellcheck=\"false\"></textarea>\
-<button type=\"submit\">Verifica il testo</button></form>\
-<form id=\"modulo-file\" method=\"post\" action=\"/v\" enctype=\"multipart/form-data\">\
-<label for=\"file\">PDF del certificato, oppure foto o scansione (PNG o JPEG, al massimo 10 MiB)</label>\
-<input id=\"file\" name=\"file\" type=\"file\" accept=\"application/pdf,image/png,image/jpeg\">\
-<button type=\"submit\">Verifica il file</button></form>";
-
-const COUNTER_BODY: &str = "\
-<p>Leggere il codice QR del certificato con il lettore (il testo arriva nel campo e la verifica parte con Invio), \
-oppure caricare il PDF o la scansione, oppure inquadrarlo con la webcam.</p>\
-<form id=\"modulo-testo\" method=\"post\" action=\"/v\">\
-<label for=\"sigillo\">Testo del sigillo</label>\
-<input id=\"sigillo\" name=\"seal\" type=\"text\" autofocus autocomplete=\"off\" spellcheck=\"false\">\
-<button type=\"submit\">Verifica</button></form>\
-<div id=\"esito\" aria-live=\"polite\"></div>\
-<form id=\"modulo-file\" method=\"post\" action=\"/v\" enctype=\"multipart/form-data\">\
-<label for=\"file\">PDF, foto o scansione (PNG o JPEG, al massimo 10 MiB)</label>\
-<input id=\"file\" name=\"file\" type=\"file\" accept=\"application/pdf,image/png,image/jpeg\">\
-<button type=\"submit\">Verifica il file</button></form>\
-<fieldset id=\"webcam\" hidden><legend>Webcam</legend>\
-<button type=\"button\" id=\"webcam-avvia\">Accendi la webcam</button>\
-<video id=\"webcam-video\" playsinline muted hidden></video>\
-<button type=\"button\" id=\"webcam-scatta\" hidden>Scatta e verifica</button>\
-<canvas id=\"webcam-tela\" hidden></canvas></fieldset>";
-
-/// What both pages share: `sigillo.send(body, type)` posts to the API and
-/// shows the report in `#esito`; the forms go through it too.
-const SCRIPT: &str = r#"
-"use strict";
-var sigillo = (function () {
-  var out = document.getElementById("esito");
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    if (cls) { e.className = cls; }
-    return e;
-  }
-  function statusText(s) {
-    switch (s && s.state) {
-      case "valid": return "In corso di validità";
-      case "expired": return "Scaduto";
-      case "revoked": return s.reason ? "Revocato: " + s.reason : "Revocato";
-      case "superseded": return "Sostituito da un certificato successivo";
-      case "pending": return "Non ancora rilasciato";
-      default: return "Non verificabile";
-    }
-  }
-  function render(r) {
-    var cls = r.outcome === "authentic" ? (r.status && r.status.state === "valid" ? "ok" : "attenzione") : "ko";
-    var box = el("section", null, "verdetto " + cls);
-    box.setAttribute("aria-labelledby", "esito-titolo");
-    var h = el("h2", r.headline);
-    h.id = "esito-titolo";
-    box.appendChild(h);
-    box.appendChild(el("p", r.detail));
-    if (r.outcome === "invalid" && r.step) {
-      box.appendChild(el("p", "Passo non superato: " + r.step.number + ". " + r.step.label, "passo"));
-    }
-    if (r.outcome === "authentic") {
-      box.appendChild(el("h3", "Stato"));
-      box.appendChild(el("p", statusText(r.status), "stato"));
-      box.appendChild(el("h3", "Cosa riporta il sigillo"));
-      box.appendChild(el("p", "Confrontare ogni riga con il documento: devono coincidere.", "nota"));
-      var dl = el("dl");
-      (r.facts && r.facts.lines || []).forEach(function (line) {
-        dl.appendChild(el("dt", line.label));
-        dl.appendChild(el("dd", line.value));
-      });
-      box.appendChild(dl);
-    }
-    show(box, h);
-  }
-  function fail(message) {
-    var box = el("section", null, "verdetto ko");
-    box.setAttribute("role", "alert");
-    var h = el("h2", "Verifica non eseguita");
-    box.appendChild(h);
-    box.appendChild(el("p", message));
-    show(box, h);
-  }
-  function show(box, heading) {
-    out.textContent = "";
-    out.appendChild(box);
-    heading.tabIndex = -1;
-    heading.focus();
-  }
-  function send(body, type) {
-    out.textContent = "";
-    out.appendChild(el("p", "Verifica in corso…"));
-    return fetch("/api/v1/verify", { method: "POST", headers: { "Content-Type": type }, body: body })
-      .then(function (res) {
-        return res.json().then(function (json) {
-          if (!res.ok) { throw new Error(json.error ? json.error.message : "errore " + res.status); }
-          return json;
-        });
-      })
-      .then(render, function (e) { fail(e.message || "Verifica non riuscita: riprovare."); });
-  }
-  var text = document.getElementById("modulo-testo");
-  var file = document.getElementById("modulo-file");
-  text.addEventListener("submit", function (event) {
-    var value = document.getElementById("sigillo").value.trim();
-    if (!value) { return; }
-    event.preventDefault();
-    send(value, "text/plain; charset=utf-8");
-  });
-  file.addEventListener("submit", function (event) {
-    var chosen = document.getElementById("file").files[0];
-    if (!chosen) { return; }
-    event.preventDefault();
-    send(chosen, chosen.type || "application/octet-stream");
-  });
-  return { send: send, fail: fail };
-})();
-"#;
-
-/// The QR code's page: the seal in the fragment is verified at once.
-const PAGE_SCRIPT: &str = r#"
-(function () {
-  var digits = location.hash.replace(/^#/, "").trim();
-  var explanation = document.getElementById("spiegazione");
-  if (digits) {
-    if (explanation) { explanation.hidden = true; }
-    sigillo.send(digits, "text/plain; charset=utf-8");
-  }
-})();
-"#;
-
-/// The counter: the field empties and takes the focus again after each
-/// scan; the webcam, where there is one, takes a still and sends it as PNG.
-const COUNTER_SCRIPT: &str = r#"
-(function () {
-  var field = document.getElementById("sigillo");
-  document.getElementById("modulo-testo").addEventListener("submit", function () {
-    setTimeout(function () { field.value = ""; field.focus(); }, 0);
-  });
-  if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) { return; }
-  var box = document.getElementById("webcam");
-  var video = document.getElementById("webcam-video");
-  var shoot = document.getElementById("webcam-scatta");
-  var canvas = document.getElementById("webcam-tela");
-  box.hidden = false;
-  document.getElementById("webcam-avvia").addEventListener("click", function () {
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
-      video.srcObject = stream;
-      video.hidden = false;
-      shoot.hidden = false;
-      return video.play();
-    }, function () {
-      sigillo.fail("Webcam non disponibile: consentire l'accesso alla fotocamera, oppure usare il lettore o caricare un file.");
-    });
-  });
-  shoot.addEventListener("click", function () {
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext("2d").drawImage(video, 0, 0);
-    canvas.toBlob(function (blob) { sigillo.send(blob, "image/png"); }, "image/png");
-  });
-})();
-"#;
 
 #[cfg(test)]
 mod tests {
+    use verifier::{Input, NoStatus, Trust, Verifier};
+
     use super::*;
 
+    const HOSTILE: &str = "<script>alert('x') & \"y\"</script>";
+
+    /// An authentic report whose holder's surname is [`HOSTILE`]: a seal
+    /// signed with the demo comune's test keys, verified for real.
+    fn hostile_report() -> Report {
+        let keys = testkit::comune_keys(&testkit::demo_comune(), testkit::KEYS_MADE);
+        let mut claims = seal::samples::residenza();
+        claims.holder.surname = HOSTILE.to_owned();
+        let sealed = seal::Seal::sign(&claims, &keys.signer).expect("signs");
+        let trust = Trust::new(keys.trust.clone());
+        let digits = sealed.to_digits();
+        Verifier::new(&trust).verify_now(Input::Text(&digits), &NoStatus, testkit::sample_now())
+    }
+
     #[test]
-    fn escaping_leaves_no_markup() {
-        assert_eq!(
-            escape("<script>alert('x') & \"y\"</script>"),
-            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+    fn a_report_line_with_markup_comes_out_escaped() {
+        let report = hostile_report();
+        let Outcome::Authentic { facts, .. } = &report.outcome else {
+            panic!("not authentic: {}", report.detail);
+        };
+        assert!(facts.lines.iter().any(|line| line.value.contains(HOSTILE)));
+
+        let html = templates::render(
+            "verify_result.html",
+            context! { verdict => Serde(Verdict::of(&report)) },
+        )
+        .expect("renders");
+
+        assert!(
+            html.contains(
+                "&lt;script&gt;alert(&#x27;x&#x27;) &amp; &quot;y&quot;&lt;&#x2f;script&gt;"
+            ),
+            "{html}"
         );
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("alert('x')"), "{html}");
+    }
+
+    #[test]
+    fn the_rendered_report_leads_with_the_verdict_and_states_the_facts() {
+        let report = hostile_report();
+
+        let html = templates::render(
+            "verify_result.html",
+            context! { verdict => Serde(Verdict::of(&report)) },
+        )
+        .expect("renders");
+
+        assert!(
+            html.contains("<section class=\"verdetto attenzione\""),
+            "{html}"
+        );
+        assert!(html.contains(&format!("<h2 id=\"esito-titolo\">{}</h2>", report.headline)));
+        assert!(html.contains("<h3>Stato</h3>"), "{html}");
+        assert!(html.contains("<dt>Cognome</dt>"), "{html}");
+        assert!(html.contains("<form id=\"modulo-testo\""), "{html}");
+    }
+
+    #[test]
+    fn every_page_renders() {
+        for template in ["verify.html", "counter.html"] {
+            let html = templates::render(template, context! {}).expect(template);
+            assert!(html.contains("<label for=\"sigillo\">"), "{template}");
+        }
     }
 }
