@@ -213,5 +213,21 @@ async fn the_pages_load_nothing_from_elsewhere_and_the_counter_field_has_the_foc
         .await
         .expect("html");
     assert!(counter.contains("autofocus"));
-    assert!(counter.contains("getUserMedia"));
+    // The webcam code is the counter's own script, served beside the page.
+    let script = counter
+        .split("src=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|src| src.starts_with("/static/sportello."))
+        .expect("the counter loads its script");
+    let script = app
+        .http
+        .get(format!("{}{script}", app.base))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("script");
+    assert!(script.contains("getUserMedia"));
 }
