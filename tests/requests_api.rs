@@ -95,7 +95,10 @@ async fn a_residenza_in_bollo_virtuale_is_issued_once_paid_with_its_iuv_printed_
 
     let certificate = certificate_of(&app, &request).await;
     assert_eq!(certificate.status, CertificateStatus::Issued);
-    assert_eq!(certificate.pdf_sha256, hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        certificate.pdf_sha256.to_hex(),
+        hex::encode(Sha256::digest(&bytes))
+    );
     let claims = verified_claims(&app, &certificate.seal);
     let iuv = request["payment"]["iuv"].as_str().expect("iuv");
     assert_eq!(claims.bollo, Some(BolloRef::Iuv(iuv.to_owned())));

@@ -2,7 +2,7 @@
 //! valid, what it may be used for and which clause it prints (DOMAIN.md
 //! §1–3).
 
-use seal::{CertificateKind, Clause, Stamp, Usage};
+use seal::{CertificateKind, Stamp, Usage};
 use time::{Duration, OffsetDateTime};
 
 /// How long a certificate is valid from issue.
@@ -186,23 +186,9 @@ pub enum CatalogueError {
     /// No kind of that name.
     #[error("tipo di certificato sconosciuto: {0:?} (tipi: {1})")]
     UnknownKind(String, String),
-    /// The use is not `bollo` or `esente:<id>`.
-    #[error("uso non valido: {0:?}; scrivere «bollo» oppure «esente:<codice>» (es. esente:9)")]
-    BadUse(String),
-    /// No exemption with that id.
-    #[error("esenzione sconosciuta: {0}")]
-    UnknownExemption(u16),
-    /// Exemption 99 needs its reason, at most 256 characters.
-    #[error(
-        "l'esenzione 99 (altro) richiede il motivo, al massimo 256 caratteri: esente:99:<motivo>"
-    )]
-    MissingNote,
-    /// ANPR allows the immigration and court clauses only when exempt.
-    #[error("la clausola {0} è ammessa solo sui certificati esenti dall'imposta di bollo")]
-    ClauseNeedsExemption(&'static str),
-    /// Unknown clause name.
-    #[error("clausola sconosciuta: {0:?} (clausole: estero, immigrazione, giudiziario)")]
-    UnknownClause(String),
+    /// The use is not one Sigillo knows.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
 }
 
 /// The catalogue entry of `kind`, if Sigillo issues it.
@@ -274,93 +260,11 @@ pub fn exemption_by_id(id: u16) -> Option<&'static Exemption> {
     EXEMPTIONS.iter().find(|e| e.id == id)
 }
 
-/// Parses a use as the command line and the API write it: `bollo`,
-/// `esente:<id>` or `esente:99:<motivo>`, with an optional clause after a
-/// slash: `/estero`, `/immigrazione`, `/giudiziario`.
-pub fn parse_usage(text: &str) -> Result<Usage, CatalogueError> {
-    let text = text.trim();
-    let (head, clause) = match text.rsplit_once('/') {
-        Some((head, clause))
-            if !head.starts_with("esente:99:") || clause_name(clause).is_some() =>
-        {
-            (head, Some(clause))
-        }
-        _ => (text, None),
-    };
-    let clause = match clause {
-        None => Clause::Standard,
-        Some(name) => {
-            clause_name(name).ok_or_else(|| CatalogueError::UnknownClause(name.to_owned()))?
-        }
-    };
-    let stamp = if head.eq_ignore_ascii_case("bollo") {
-        Stamp::Bollo
-    } else if let Some(rest) = head.strip_prefix("esente:") {
-        let (id, note) = match rest.split_once(':') {
-            Some((id, note)) => (id, Some(note.trim().to_owned())),
-            None => (rest, None),
-        };
-        let id: u16 = id
-            .trim()
-            .parse()
-            .map_err(|_| CatalogueError::BadUse(text.to_owned()))?;
-        if id == STATO_CIVILE_EXEMPTION || exemption_by_id(id).is_none() {
-            // The stato civile exemption follows from the kind, never declared.
-            return Err(CatalogueError::UnknownExemption(id));
-        }
-        match (id, note) {
-            (99, Some(note)) if !note.is_empty() && note.chars().count() <= 256 => Stamp::Exempt {
-                code: 99,
-                note: Some(note),
-            },
-            (99, _) => return Err(CatalogueError::MissingNote),
-            (_, Some(_)) => return Err(CatalogueError::BadUse(text.to_owned())),
-            (id, None) => Stamp::Exempt {
-                code: id,
-                note: None,
-            },
-        }
-    } else {
-        return Err(CatalogueError::BadUse(text.to_owned()));
-    };
-    if stamp == Stamp::Bollo {
-        match clause {
-            Clause::Immigrazione => {
-                return Err(CatalogueError::ClauseNeedsExemption("immigrazione"));
-            }
-            Clause::Giudiziario => return Err(CatalogueError::ClauseNeedsExemption("giudiziario")),
-            Clause::Standard | Clause::Estero => {}
-        }
-    }
-    Ok(Usage { stamp, clause })
-}
-
-/// Writes a use back in the form [`parse_usage`] reads.
-pub fn usage_text(usage: &Usage) -> String {
-    let head = match &usage.stamp {
-        Stamp::Bollo => "bollo".to_owned(),
-        Stamp::Exempt {
-            code,
-            note: Some(note),
-        } => format!("esente:{code}:{note}"),
-        Stamp::Exempt { code, note: None } => format!("esente:{code}"),
-    };
-    match usage.clause {
-        Clause::Standard => head,
-        Clause::Estero => format!("{head}/estero"),
-        Clause::Immigrazione => format!("{head}/immigrazione"),
-        Clause::Giudiziario => format!("{head}/giudiziario"),
-    }
-}
-
-fn clause_name(name: &str) -> Option<Clause> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "estero" => Some(Clause::Estero),
-        "immigrazione" => Some(Clause::Immigrazione),
-        "giudiziario" => Some(Clause::Giudiziario),
-        _ => None,
-    }
-}
+/// The use as the command line, the API and the registry write it
+/// (`bollo`, `esente:<id>`, `esente:99:<motivo>`, with `/estero`,
+/// `/immigrazione` or `/giudiziario`): one parser, in `seal`, so the store
+/// reads it as a [`Usage`] and nobody parses it twice.
+pub use seal::usage::{UsageError, parse_usage, usage_text};
 
 /// The clause of DPR 445/2000 art. 40 that the certificate prints.
 pub use seal::wording::clause_sentence;
@@ -412,41 +316,6 @@ mod tests {
         assert!(matches!(
             kind_by_slug("passaporto"),
             Err(CatalogueError::UnknownKind(..))
-        ));
-    }
-
-    #[test]
-    fn uses_parse_and_print_back() {
-        for text in [
-            "bollo",
-            "esente:9",
-            "esente:3/giudiziario",
-            "bollo/estero",
-            "esente:99:uso interno",
-        ] {
-            let usage = parse_usage(text).expect(text);
-            assert_eq!(usage_text(&usage), text);
-        }
-    }
-
-    #[test]
-    fn bad_uses_are_refused_with_the_reason() {
-        assert_eq!(
-            parse_usage("gratis"),
-            Err(CatalogueError::BadUse("gratis".into()))
-        );
-        assert_eq!(
-            parse_usage("esente:42"),
-            Err(CatalogueError::UnknownExemption(42))
-        );
-        assert_eq!(parse_usage("esente:99"), Err(CatalogueError::MissingNote));
-        assert_eq!(
-            parse_usage("bollo/giudiziario"),
-            Err(CatalogueError::ClauseNeedsExemption("giudiziario"))
-        );
-        assert!(matches!(
-            parse_usage("esente:9/luna"),
-            Err(CatalogueError::UnknownClause(_))
         ));
     }
 }

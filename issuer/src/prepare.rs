@@ -3,10 +3,10 @@
 //! hands in the number and the status-list index and stores the result.
 
 use keys::{KeySigner, TrustStore};
+use seal::digest::DocumentDigest;
 use seal::{
     BolloRef, CertificateKind, CertificateNumber, Claims, Facts, Holder, Seal, Stamp, Usage,
 };
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::catalogue::{
@@ -72,7 +72,7 @@ pub struct Prepared {
     /// The PDF, carrying its PAdES electronic seal.
     pub pdf: Vec<u8>,
     /// SHA-256 of the PDF.
-    pub pdf_sha256: [u8; 32],
+    pub pdf_sha256: DocumentDigest,
     /// The QR code's version.
     pub qr_version: i16,
 }
@@ -216,7 +216,7 @@ pub fn prepare(
         location: draft.comune.name.clone(),
     };
     let pdf = pades::sign_pdf(&rendered, signer, &options)?;
-    let pdf_sha256 = Sha256::digest(&pdf).into();
+    let pdf_sha256 = DocumentDigest::of(&pdf);
     Ok(Prepared {
         claims,
         seal,

@@ -9,7 +9,7 @@ use seal::{
 };
 use time::OffsetDateTime;
 
-use crate::catalogue::{KindSpec, usage_text};
+use crate::catalogue::KindSpec;
 use crate::eligibility::{self, Refusal, Subject};
 use crate::prepare::{About, Draft, PrepareError, prepare};
 use crate::templates::Templates;
@@ -201,7 +201,7 @@ impl Issuer {
             Ok::<_, PrepareError>(NewCertificate {
                 kind: issuance.spec.kind,
                 holder: prepared.claims.holder.fiscal_code.clone(),
-                usage: usage_text(&prepared.claims.usage),
+                usage: prepared.claims.usage.clone(),
                 clause: prepared.claims.usage.clause,
                 status: if exempt {
                     CertificateStatus::Issued

@@ -34,12 +34,10 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use seal::{CertificateKind, CodiceFiscale, ComuneCode, Stamp};
+use seal::{CertificateKind, CodiceFiscale, ComuneCode, Stamp, Usage};
 use time::OffsetDateTime;
 
-use crate::catalogue::{self, CatalogueError, parse_usage, spec_of};
+use crate::catalogue::{CatalogueError, spec_of};
 use crate::fees::{FeeSchedule, Quote};
 use crate::register::{BolloPlan, Issuance, IssueError, Issuer, notice_for};
 use pagopa::client::{Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
@@ -78,8 +76,8 @@ pub struct Submission {
     /// The requester's e-mail, where pagoPA sends the receipt; required
     /// where the comune collects the bollo with the marca da bollo digitale.
     pub email: Option<String>,
-    /// The declared use: `bollo` or `esente:<id>[:note][/clause]`.
-    pub usage: String,
+    /// The declared use, parsed at the edge.
+    pub usage: Usage,
     /// The calling key's role: decides the channel and who may ask.
     pub role: ApiKeyRole,
     /// The calling key's id.
@@ -188,7 +186,7 @@ impl Requests {
         if spec.kind == CertificateKind::DestinazioneUrbanistica {
             return Err(RequestError::KindNotRequestable);
         }
-        let usage = parse_usage(&submission.usage)?;
+        let usage = &submission.usage;
         let comune = self.comune(submission.comune).await?;
         // An exemption the comune's schedule does not accept is refused
         // here, not charged as bollo.
@@ -242,7 +240,7 @@ impl Requests {
                 holder: submission.holder.clone(),
                 requester: submission.requester.clone(),
                 email: submission.email.clone(),
-                usage: catalogue::usage_text(&usage),
+                usage: usage.clone(),
                 channel,
                 created_by: submission.key_id.clone(),
                 now,
@@ -409,7 +407,7 @@ impl Requests {
         let spec = spec_of(record.kind).ok_or_else(|| {
             CatalogueError::UnknownKind(record.kind.code().to_string(), String::new())
         })?;
-        let usage = parse_usage(&record.usage)?;
+        let usage = &record.usage;
         let plan = match (&usage.stamp, spec.stato_civile, &comune.bollo_mode) {
             (Stamp::Bollo, false, BolloMode::Virtuale { .. }) => BolloPlan::Virtuale {
                 segregation_code: self.settings.segregation_code,
@@ -423,7 +421,7 @@ impl Requests {
             fiscal_code: record.holder.clone(),
             parts: record.parts.clone(),
             parcels: Vec::new(),
-            usage,
+            usage: usage.clone(),
             issued_by: record.created_by.clone(),
             now,
         };
@@ -463,7 +461,7 @@ impl Requests {
     ) -> Result<bool, RequestError> {
         let comune = self.comune(record.comune).await?;
         let certificate = self.certificate(record).await?;
-        let usage = parse_usage(&certificate.usage)?;
+        let usage = &certificate.usage;
         let quote = self
             .fees(record.comune)
             .await?
@@ -524,7 +522,7 @@ impl Requests {
                     payer: debtor,
                     amount_cents: quote.bollo_cents,
                     province: comune.province.clone(),
-                    document_hash: document_hash(&certificate.pdf_sha256)?,
+                    document_hash: certificate.pdf_sha256.to_base64(),
                     return_url,
                 };
                 let opened = self
@@ -652,7 +650,7 @@ impl Requests {
                     creditor_fiscal_code: creditor.clone(),
                     debtor_fiscal_code: None,
                     amount_cents: payment.amount_cents,
-                    document_hash: Some(document_hash(&certificate.pdf_sha256)?),
+                    document_hash: Some(certificate.pdf_sha256),
                 };
                 (
                     check_marca(&expected, &receipt),
@@ -774,14 +772,4 @@ fn crash_point(name: &str) {
 /// after a crash is recognised by pagoPA as the same position.
 fn iupd_of(record: &RequestRecord) -> String {
     format!("SIGILLO-{}-{}", record.comune, record.id)
-}
-
-/// The base64 SHA-256 of the final PDF the marca is bound to (44
-/// characters), from the registry's hex digest.
-fn document_hash(pdf_sha256_hex: &str) -> Result<String, RequestError> {
-    let digest = hex::decode(pdf_sha256_hex).map_err(|_| StoreError::Corrupt {
-        table: "certificates",
-        column: "pdf_sha256",
-    })?;
-    Ok(STANDARD.encode(digest))
 }

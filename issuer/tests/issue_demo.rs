@@ -395,7 +395,7 @@ async fn a_certificate_not_issued_is_never_downloadable() {
             Ok::<_, std::convert::Infallible>(store::NewCertificate {
                 kind: CertificateKind::Residenza,
                 holder: CodiceFiscale::parse(PARISI).expect("cf"),
-                usage: "bollo".into(),
+                usage: parse_usage("bollo").expect("use"),
                 clause: seal::Clause::Standard,
                 status: store::model::CertificateStatus::Pending,
                 created_at: OffsetDateTime::now_utc(),

@@ -8,6 +8,7 @@
 //! anyone may pay for someone else (a relative, a notary).
 
 use seal::CodiceFiscale;
+use seal::digest::DocumentDigest;
 
 use super::client::{MarcaReceipt, PaymentReceipt};
 use super::notice::NoticeNumber;
@@ -23,8 +24,8 @@ pub struct Expected {
     pub debtor_fiscal_code: Option<CodiceFiscale>,
     /// The amount, in cents.
     pub amount_cents: i64,
-    /// Base64 SHA-256 of the document (marca da bollo only).
-    pub document_hash: Option<String>,
+    /// The SHA-256 of the document the stamp must bind (marca da bollo only).
+    pub document_hash: Option<DocumentDigest>,
 }
 
 /// Why a receipt does not confirm the payment. Each is a forgery or a
@@ -114,8 +115,9 @@ pub fn check_marca(expected: &Expected, receipt: &MarcaReceipt) -> Result<(), Re
             got: receipt.amount_cents,
         });
     }
-    match &expected.document_hash {
-        Some(hash) if *hash == receipt.digest => Ok(()),
+    let bound = DocumentDigest::parse_base64(&receipt.digest).ok();
+    match expected.document_hash {
+        Some(hash) if Some(hash) == bound => Ok(()),
         _ => Err(ReceiptRejected::WrongDigest),
     }
 }

@@ -23,12 +23,14 @@
 
 mod claims;
 pub mod cose;
+pub mod digest;
 pub mod notice;
 pub mod rome;
 pub mod samples;
 pub mod text;
-
 mod types;
+pub mod usage;
+
 pub mod wording;
 
 use time::{Duration, OffsetDateTime};

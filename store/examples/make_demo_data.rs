@@ -2,8 +2,8 @@
 //! in the importers' layouts (`docs/import.md`).
 //!
 //! ```sh
-//! cargo run -p issuer --example make_demo_data -- \
-//!     path/to/ANPR_archivio_comuni.csv issuer/demo
+//! cargo run -p store --example make_demo_data -- \
+//!     path/to/ANPR_archivio_comuni.csv store/demo
 //! ```
 //!
 //! The output depends only on the archive and the seed below: running it

@@ -2,7 +2,7 @@
 //! many certificates concurrent issuers register per second.
 //!
 //! ```sh
-//! cargo run --release -p issuer --example store_throughput -- URL [TASKS] [PER_TASK]
+//! cargo run --release -p store --example store_throughput -- URL [TASKS] [PER_TASK]
 //! ```
 //!
 //! `URL` is a scratch database (`sqlite:/tmp/x.db?mode=rwc` or
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
                         Ok::<_, String>(NewCertificate {
                             kind: CertificateKind::Residenza,
                             holder,
-                            usage: "bollo".into(),
+                            usage: seal::usage::parse_usage("bollo").expect("use"),
                             clause: Clause::Standard,
                             status: CertificateStatus::Pending,
                             created_at: OffsetDateTime::now_utc(),

@@ -2,8 +2,9 @@
 //! their registry families, cadastral parcels under the town plan, and the
 //! registry of issued certificates. Every record belongs to one comune.
 
+use seal::digest::DocumentDigest;
 use seal::notice::NoticeNumber;
-use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid};
+use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid, Usage};
 use time::{Date, OffsetDateTime};
 
 /// A comune served by this deployment, with what issuance needs to know.
@@ -524,7 +525,7 @@ pub struct CertificateRecord {
     /// Holder's fiscal code.
     pub holder: CodiceFiscale,
     /// Use declared: `bollo` or `esente:<id>`.
-    pub usage: String,
+    pub usage: Usage,
     /// The art. 40 clause printed on it.
     pub clause: Clause,
     /// Status.
@@ -540,7 +541,7 @@ pub struct CertificateRecord {
     /// The signer that sealed it.
     pub kid: Kid,
     /// SHA-256 of the final PDF, hex.
-    pub pdf_sha256: String,
+    pub pdf_sha256: DocumentDigest,
     /// Index in the comune's status list.
     pub status_index: u32,
     /// Who issued it: a staff user, an API key name, `cli`.
@@ -683,7 +684,7 @@ pub struct RequestRecord {
     /// da bollo digitale).
     pub email: Option<String>,
     /// The declared use, as `issuer::catalogue::parse_usage` reads it.
-    pub usage: String,
+    pub usage: Usage,
     /// Online or at the counter.
     pub channel: Channel,
     /// Where it stands.

@@ -13,8 +13,9 @@
 
 use std::fmt;
 
-use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid};
-use sha2::{Digest, Sha256};
+use seal::digest::DocumentDigest;
+use seal::usage::{parse_usage, usage_text};
+use seal::{CertificateKind, CertificateNumber, Clause, CodiceFiscale, ComuneCode, Kid, Usage};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -36,7 +37,7 @@ pub struct NewCertificate {
     /// Holder's fiscal code.
     pub holder: CodiceFiscale,
     /// Use declared: `bollo` or `esente:<id>`.
-    pub usage: String,
+    pub usage: Usage,
     /// The art. 40 clause printed.
     pub clause: Clause,
     /// [`CertificateStatus::Pending`] (waiting for payment) or
@@ -286,7 +287,7 @@ impl Store {
             expires_at: new.expires_at,
             seal: new.seal,
             kid: new.kid,
-            pdf_sha256: hex::encode(Sha256::digest(&new.pdf)),
+            pdf_sha256: DocumentDigest::of(&new.pdf),
             status_index,
             issued_by: new.issued_by,
             revocation_reason: None,
@@ -307,7 +308,7 @@ impl Store {
         .bind(number.to_string())
         .bind(i64::from(record.kind.code()))
         .bind(record.holder.as_str().to_owned())
-        .bind(record.usage.clone())
+        .bind(usage_text(&record.usage))
         .bind(clause_code(record.clause))
         .bind(record.status.code())
         .bind(unix(record.created_at))
@@ -316,7 +317,7 @@ impl Store {
         .bind(record.seal.clone())
         .bind(record.kid.to_hex())
         .bind(new.pdf)
-        .bind(record.pdf_sha256.clone())
+        .bind(record.pdf_sha256.to_hex())
         .bind(i64::from(status_index))
         .bind(record.issued_by.clone())
         .execute(&mut *tx)
@@ -655,7 +656,7 @@ fn certificate_from_row(comune: ComuneCode, row: &AnyRow) -> Result<CertificateR
             .and_then(CertificateKind::from_code)
             .ok_or(corrupt("kind"))?,
         holder: CodiceFiscale::parse(&text(row, T, "holder")?).map_err(|_| corrupt("holder"))?,
-        usage: text(row, T, "usage")?,
+        usage: parse_usage(&text(row, T, "usage")?).map_err(|_| corrupt("usage"))?,
         clause: clause_from_code(&text(row, T, "clause")?).ok_or(corrupt("clause"))?,
         status: CertificateStatus::from_code(&text(row, T, "status")?).ok_or(corrupt("status"))?,
         created_at: time_at(row, T, "created_at")?,
@@ -666,7 +667,8 @@ fn certificate_from_row(comune: ComuneCode, row: &AnyRow) -> Result<CertificateR
             .ok()
             .and_then(|kid| Kid::from_slice(&kid))
             .ok_or(corrupt("kid"))?,
-        pdf_sha256: text(row, T, "pdf_sha256")?,
+        pdf_sha256: DocumentDigest::parse_hex(&text(row, T, "pdf_sha256")?)
+            .map_err(|_| corrupt("pdf_sha256"))?,
         status_index: u32::try_from(int(row, T, "status_index")?)
             .map_err(|_| corrupt("status_index"))?,
         issued_by: text(row, T, "issued_by")?,

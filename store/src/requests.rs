@@ -8,7 +8,8 @@
 //! the registry's transaction ([`Store::register_certificate_for_request`]).
 
 use seal::notice::NoticeNumber;
-use seal::{CertificateKind, CodiceFiscale, ComuneCode};
+use seal::usage::{parse_usage, usage_text};
+use seal::{CertificateKind, CodiceFiscale, ComuneCode, Usage};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
@@ -32,7 +33,7 @@ pub struct NewRequest {
     /// The requester's e-mail, if given.
     pub email: Option<String>,
     /// The declared use, as `issuer::catalogue::parse_usage` reads it.
-    pub usage: String,
+    pub usage: Usage,
     /// Online or at the counter.
     pub channel: Channel,
     /// The API key that makes it.
@@ -109,7 +110,7 @@ impl Store {
         .bind(new.holder.as_str().to_owned())
         .bind(new.requester.as_str().to_owned())
         .bind(new.email.clone())
-        .bind(new.usage.clone())
+        .bind(usage_text(&new.usage))
         .bind(new.channel.code())
         .bind(new.created_by.clone())
         .bind(unix(new.now))
@@ -403,7 +404,7 @@ fn request_from_row(row: &sqlx::any::AnyRow) -> Result<RequestRecord, StoreError
         holder: cf("holder")?,
         requester: cf("requester")?,
         email: opt_text(row, T, "email")?,
-        usage: text(row, T, "usage")?,
+        usage: parse_usage(&text(row, T, "usage")?).map_err(|_| corrupt("usage"))?,
         channel: Channel::from_code(&text(row, T, "channel")?).ok_or(corrupt("channel"))?,
         state: RequestState::from_code(&text(row, T, "state")?).ok_or(corrupt("state"))?,
         refusal: opt_text(row, T, "refusal")?,

@@ -20,7 +20,7 @@ fn prepared(number: CertificateNumber, status: CertificateStatus) -> NewCertific
     NewCertificate {
         kind: CertificateKind::Residenza,
         holder: CodiceFiscale::parse("RSSMRA85T10A562S").expect("valid"),
-        usage: "bollo".into(),
+        usage: seal::usage::parse_usage("bollo").expect("use"),
         clause: Clause::Standard,
         status,
         created_at: NOW,
@@ -275,7 +275,10 @@ async fn a_pending_certificates_pdf_is_not_downloadable_until_issued() {
             format!("%PDF-1.7 certificato {}", record.number).into_bytes()
         );
         use sha2::Digest as _;
-        assert_eq!(issued.pdf_sha256, hex::encode(sha2::Sha256::digest(&pdf)));
+        assert_eq!(
+            issued.pdf_sha256.to_hex(),
+            hex::encode(sha2::Sha256::digest(&pdf))
+        );
 
         let unpaid = register(&db.store, comune).await;
         db.store
@@ -369,7 +372,7 @@ async fn certificates_are_found_by_id_and_number_and_listed_newest_first() {
                 let mut new = prepared(number, CertificateStatus::Issued);
                 new.kind = CertificateKind::DestinazioneUrbanistica;
                 new.clause = Clause::Estero;
-                new.usage = "esente:4".into();
+                new.usage = seal::usage::parse_usage("esente:4").expect("use");
                 new.created_at = NOW + time::Duration::minutes(5);
                 new.expires_at = None;
                 Ok::<_, String>(new)

@@ -27,7 +27,7 @@ fn new_request(comune: seal::ComuneCode) -> NewRequest {
         holder: holder(),
         requester: holder(),
         email: Some("mario@example.org".into()),
-        usage: "bollo".into(),
+        usage: seal::usage::parse_usage("bollo").expect("use"),
         channel: Channel::Online,
         created_by: "k1".into(),
         now: NOW,
@@ -38,7 +38,7 @@ fn pending(number: CertificateNumber) -> NewCertificate {
     NewCertificate {
         kind: CertificateKind::Residenza,
         holder: holder(),
-        usage: "bollo".into(),
+        usage: seal::usage::parse_usage("bollo").expect("use"),
         clause: Clause::Standard,
         status: CertificateStatus::Pending,
         created_at: NOW,

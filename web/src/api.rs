@@ -8,7 +8,7 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use issuer::catalogue::kind_by_slug;
+use issuer::catalogue::{kind_by_slug, parse_usage, usage_text};
 use issuer::requests::Submission;
 use seal::CodiceFiscale;
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,13 @@ pub(super) async fn create(
         parts,
         holder: fiscal_code("holder", &body.holder)?,
         requester: fiscal_code("requester", &body.requester)?,
-        usage: body.usage,
+        usage: parse_usage(&body.usage).map_err(|error| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_use",
+                error.to_string(),
+            )
+        })?,
         email: body.email.map(|email| email.trim().to_owned()),
         role: caller.0.role,
         key_id: caller.0.id.clone(),
@@ -245,7 +251,7 @@ pub(super) async fn view(
         kind: issuer::catalogue::spec_of(record.kind)
             .map(|spec| spec.slug)
             .unwrap_or("sconosciuto"),
-        usage: record.usage.clone(),
+        usage: usage_text(&record.usage),
         channel: record.channel.code(),
         created_at: rfc3339(record.created_at),
         updated_at: rfc3339(record.updated_at),

@@ -118,7 +118,9 @@ pub(crate) fn expected_marca(order: &MarcaOrder, notice: NoticeNumber) -> Expect
         creditor_fiscal_code: CREDITOR.into(),
         debtor_fiscal_code: None,
         amount_cents: order.amount_cents,
-        document_hash: Some(order.document_hash.clone()),
+        document_hash: Some(
+            seal::digest::DocumentDigest::parse_base64(&order.document_hash).expect("a digest"),
+        ),
     }
 }
 
