@@ -721,33 +721,11 @@ impl Commands {
                 print_record(&record);
             }
             CertificatesCommand::Revoke { number, reason } => {
-                let number = CertificateNumber::parse(&number)?;
-                let withdrawal = Withdrawal::Revoke { reason };
-                let record = withdraw(
-                    &store,
-                    comune,
-                    number,
-                    withdrawal,
-                    "cli",
-                    OffsetDateTime::now_utc(),
-                )
-                .await?;
-                println!("Certificato n. {} revocato.", record.number);
+                take_out_of_force(&store, comune, &number, Withdrawal::Revoke { reason }).await?;
             }
             CertificatesCommand::Supersede { number, by } => {
-                let number = CertificateNumber::parse(&number)?;
                 let by = CertificateNumber::parse(&by)?;
-                let withdrawal = Withdrawal::Supersede { by };
-                let record = withdraw(
-                    &store,
-                    comune,
-                    number,
-                    withdrawal,
-                    "cli",
-                    OffsetDateTime::now_utc(),
-                )
-                .await?;
-                println!("Certificato n. {} sostituito dal n. {by}.", record.number);
+                take_out_of_force(&store, comune, &number, Withdrawal::Supersede { by }).await?;
             }
             CertificatesCommand::Pdf { number, out } => {
                 let record = find(&store, comune, &number).await?;
@@ -767,6 +745,32 @@ impl Commands {
 /// The demo's sample holder: a resident head of family with full
 /// certifiability in the demo registry.
 const DEMO_HOLDER: &str = "PRSRRT80H69G504L";
+
+/// `certificates revoke|supersede`: the library's withdrawal, on behalf of
+/// the command line, and what it did.
+async fn take_out_of_force(
+    store: &Store,
+    comune: seal::ComuneCode,
+    number: &str,
+    withdrawal: Withdrawal,
+) -> anyhow::Result<()> {
+    let number = CertificateNumber::parse(number)?;
+    let done = match &withdrawal {
+        Withdrawal::Revoke { .. } => "revocato".to_owned(),
+        Withdrawal::Supersede { by } => format!("sostituito dal n. {by}"),
+    };
+    withdraw(
+        store,
+        comune,
+        number,
+        withdrawal,
+        "cli",
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    println!("Certificato n. {number} {done}.");
+    Ok(())
+}
 
 async fn find(
     store: &Store,

@@ -192,7 +192,7 @@ impl Requests {
         // here, not charged as bollo.
         self.fees(submission.comune)
             .await?
-            .check_usage(spec.kind, &usage)
+            .check_usage(spec.kind, usage)
             .map_err(|error| RequestError::UsageNotAccepted(error.to_string()))?;
         if usage.stamp == Stamp::Bollo
             && !spec.stato_civile
@@ -465,7 +465,7 @@ impl Requests {
         let quote = self
             .fees(record.comune)
             .await?
-            .quote(record.kind, &usage, record.channel, 0);
+            .quote(record.kind, usage, record.channel, 0);
         let debtor = self.debtor(record).await?;
         let pay_by = now + self.settings.pay_within;
         let return_url = format!(
