@@ -3,7 +3,8 @@
 //!
 //! Two demo certificates are issued from the demo registry, rasterised by
 //! pdftoppm at 300 and 150 dpi, and degraded here: turned 90° and 180° and
-//! by small angles, seen in perspective, blurred, faded, JPEG-compressed,
+//! by small angles, seen in perspective, blurred, faded, inverted (a
+//! negative), JPEG-compressed,
 //! photographed by a phone (1200 px, tilted, noisy), and put on one page
 //! with another certificate's seal and a QR code that is not a seal. Each
 //! image is read by our reader (the bytes, PNG or JPEG, through
@@ -339,6 +340,7 @@ fn degrade(slug: &str, page300: &Gray, page150: &Gray, seed: u64) -> Vec<CorpusI
         noise(&fade(page300, 120, 175), 6, seed),
         None,
     );
+    add("negative", "150 dpi negative", negative(page150), None);
     add("jpeg", "300 dpi JPEG q30", page300.clone(), Some(30));
     add("jpeg", "150 dpi JPEG q50", page150.clone(), Some(50));
     add(
@@ -354,6 +356,16 @@ fn degrade(slug: &str, page300: &Gray, page150: &Gray, seed: u64) -> Vec<CorpusI
         Some(80),
     );
     images
+}
+
+/// The page printed white on black, as a negative scan or a dark-mode
+/// screen shows it.
+fn negative(gray: &Gray) -> Gray {
+    Gray {
+        width: gray.width,
+        height: gray.height,
+        pixels: gray.pixels.iter().map(|&luma| 255 - luma).collect(),
+    }
 }
 
 /// A page with the first certificate, the second certificate's seal pasted

@@ -16,7 +16,11 @@
 //!    photo);
 //! 5. the whole image sharpened (unsharp mask): a blurred scan or an
 //!    out-of-focus photo, which the finder otherwise misses;
-//! 6. the whole image with one global threshold instead of the local one.
+//! 6. the whole image with one global threshold instead of the local one;
+//! 7. the whole image inverted, then inverted and halved: a negative scan
+//!    or a screen photo in dark mode (white modules on black), which
+//!    zxing-cpp reads and the finder otherwise misses. Last, so an
+//!    ordinary scan never pays for it.
 //!
 //! When the first pass finds a seal, the whole image is still read once
 //! (halved, when it is large) so that other codes on the page — another
@@ -85,6 +89,8 @@ pub enum Pass {
     Sharpened,
     /// One global threshold.
     GlobalThreshold,
+    /// Inverted (a negative: white modules on black), whole or halved.
+    Inverted,
 }
 
 /// What the reader found in an image.
@@ -206,6 +212,14 @@ pub fn scan_gray(gray: &Gray) -> ImageScan {
     found.add(&read_codes(gray, Threshold::Global));
     if found.has_seal() {
         return found.finish(Pass::GlobalThreshold);
+    }
+    let inverted = invert(gray);
+    found.add(&read_codes(&inverted, Threshold::Local));
+    if !found.has_seal() {
+        found.add(&read_codes(&halve(&inverted), Threshold::Local));
+    }
+    if found.has_seal() {
+        return found.finish(Pass::Inverted);
     }
     found.finish_without_seal()
 }
@@ -370,6 +384,15 @@ fn halve(gray: &Gray) -> Gray {
         width,
         height,
         pixels,
+    }
+}
+
+/// The negative of `gray`: dark modules become light and light dark.
+fn invert(gray: &Gray) -> Gray {
+    Gray {
+        width: gray.width,
+        height: gray.height,
+        pixels: gray.pixels.iter().map(|&luma| 255 - luma).collect(),
     }
 }
 

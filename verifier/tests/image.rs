@@ -110,3 +110,35 @@ fn a_blank_page_has_no_seal() {
     };
     assert!(verifier::image::scan_gray(&blank).seals.is_empty());
 }
+
+#[test]
+fn a_negative_scan_white_code_on_black_is_read() {
+    let demo = Demo::new();
+    let limits = verifier::Limits::default();
+    let mut gray = verifier::image::decode(&seed("seal-qr.png"), &limits).expect("decodes");
+    for luma in &mut gray.pixels {
+        *luma = 255 - *luma;
+    }
+
+    let scan = verifier::image::scan_gray(&gray);
+
+    assert_eq!(scan.seals.len(), 1, "{scan:?}");
+    assert_eq!(scan.pass, Some(verifier::image::Pass::Inverted));
+    let mut png = Vec::new();
+    image::GrayImage::from_raw(gray.width, gray.height, gray.pixels)
+        .expect("dimensions")
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encodes");
+    let report = demo.verify(Input::sniff(&png));
+    assert!(
+        matches!(
+            report.outcome,
+            Outcome::Invalid {
+                step: Step::Key,
+                ..
+            }
+        ),
+        "the seal is found (and refused for its key, as the upright seed): {:?}",
+        report.outcome
+    );
+}
