@@ -109,7 +109,7 @@ async fn a_revoked_certificate_is_authentic_but_revoked_with_its_reason() {
         assert_eq!(report["status"]["reason"], "rilasciato per errore");
         let headline = report["headline"].as_str().expect("headline");
         assert!(
-            headline.starts_with("Documento autentico ma revocato il "),
+            headline.starts_with("NON VALIDO — revocato il "),
             "{headline}"
         );
     }
@@ -248,9 +248,7 @@ async fn the_published_lists_verify_against_the_ca_and_tell_a_revocation_offline
     );
     assert!(report.is_authentic());
     assert!(
-        report
-            .headline
-            .starts_with("Documento autentico ma revocato"),
+        report.headline.starts_with("NON VALIDO — revocato"),
         "{}",
         report.headline
     );

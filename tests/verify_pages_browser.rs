@@ -70,6 +70,69 @@ async fn the_page_the_qr_code_opens_shows_the_verdict_and_the_holder_in_a_browse
 }
 
 #[tokio::test]
+async fn a_revoked_certificate_leads_with_not_valid_in_red_in_a_browser() {
+    let app = spawn_app(virtuale()).await;
+    let (record, _) = app.issue_exempt().await;
+    issuer::withdraw::withdraw(
+        &app.store,
+        record.comune,
+        record.number,
+        issuer::withdraw::Withdrawal::Revoke {
+            reason: "rilasciato per errore".into(),
+        },
+        "test",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .expect("revoked");
+    let digits = digits(&record);
+
+    let Some(dom) = browser_dom(format!("{}/V#{digits}", app.base)).await else {
+        return;
+    };
+
+    // The verdict box is the red one, and its headline's first words say
+    // not to rely on the document; that the seal is authentic comes after.
+    assert!(
+        dom.contains("<section class=\"verdetto ko\""),
+        "red verdict: {dom}"
+    );
+    let headline = dom
+        .split("<h2 id=\"esito-titolo\"")
+        .nth(1)
+        .and_then(|rest| rest.split_once('>'))
+        .and_then(|(_, rest)| rest.split("</h2>").next())
+        .unwrap_or_else(|| panic!("a headline: {dom}"));
+    assert!(
+        headline.starts_with("NON VALIDO — revocato il "),
+        "{headline}"
+    );
+    assert!(headline.ends_with("il sigillo è autentico"), "{headline}");
+    assert!(!dom.contains("verdetto ok"), "{dom}");
+    let css = app
+        .http
+        .get(format!("{}{}", app.base, stylesheet(&dom)))
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("css");
+    assert!(
+        css.contains(".ko { border-color: #a4161a; background: #fdeeee; }"),
+        "the red of .ko: {css}"
+    );
+}
+
+/// The address of the page's stylesheet.
+fn stylesheet(html: &str) -> &str {
+    html.split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a stylesheet")
+}
+
+#[tokio::test]
 async fn a_tampered_fragment_shows_the_invalid_verdict_in_a_browser() {
     let app = spawn_app(virtuale()).await;
     let (record, _) = app.issue_exempt().await;

@@ -1,9 +1,12 @@
 //! The outcome of a verification, with the Italian headline and detail
 //! that every front end shows unchanged, and its JSON form.
 //!
-//! The headline keeps apart what must not be confused: «Firma valida» (the
-//! seal is authentic) is not «Documento autentico e in corso di validità»
-//! (authentic, and the registry says it is in force).
+//! The headline leads with the verdict a person acts on: only a certificate
+//! authentic and in force reads «Documento autentico e in corso di
+//! validità»; one revoked, superseded, expired or not yet released starts
+//! «NON VALIDO — …» and only then says that its seal is authentic, so a
+//! busy clerk never stops reading at «autentico»; one whose status could
+//! not be checked starts «VALIDITÀ NON VERIFICATA».
 
 use keys::CertificateInfo;
 use serde::Serialize;
@@ -188,7 +191,10 @@ fn authentic_texts(status: &Status, facts: &CertificateFacts) -> (String, String
             ),
         ),
         Status::Expired { at } => (
-            format!("Documento autentico ma scaduto il {}", rome::date_text(*at)),
+            format!(
+                "NON VALIDO — scaduto il {}; il sigillo è autentico",
+                rome::date_text(*at)
+            ),
             format!(
                 "Il sigillo è autentico: {certificate}. La sua validità è terminata il {}: per un uso attuale serve un certificato nuovo. {compare}",
                 rome::date_text(*at)
@@ -201,10 +207,10 @@ fn authentic_texts(status: &Status, facts: &CertificateFacts) -> (String, String
                 .map(|reason| format!(" Motivo indicato dal Comune: {reason}."))
                 .unwrap_or_default();
             (
-                match &when {
-                    Some(when) => format!("Documento autentico ma revocato{when}"),
-                    None => "Documento autentico ma revocato".to_owned(),
-                },
+                format!(
+                    "NON VALIDO — revocato{}; il sigillo è autentico",
+                    when.as_deref().unwrap_or_default()
+                ),
                 format!(
                     "Il sigillo è autentico: {certificate}. Il Comune lo ha però revocato o annullato{}: il certificato non è valido.{why}",
                     when.unwrap_or_default()
@@ -212,19 +218,22 @@ fn authentic_texts(status: &Status, facts: &CertificateFacts) -> (String, String
             )
         }
         Status::Superseded => (
-            "Documento autentico ma sostituito da un certificato successivo".to_owned(),
+            "NON VALIDO — sostituito da un certificato successivo; il sigillo è autentico"
+                .to_owned(),
             format!(
                 "Il sigillo è autentico: {certificate}. Il Comune ha rilasciato un certificato che lo sostituisce: questo non è più valido."
             ),
         ),
         Status::Pending => (
-            "Documento autentico ma non ancora rilasciato".to_owned(),
+            "NON VALIDO — non ancora rilasciato (imposta di bollo non pagata); il sigillo è autentico"
+                .to_owned(),
             format!(
                 "Il sigillo è autentico: {certificate}. Il certificato è però in attesa del pagamento dell'imposta di bollo e non è ancora valido."
             ),
         ),
         Status::Unknown { reason } => (
-            "Firma valida: documento autentico, validità non verificata".to_owned(),
+            "VALIDITÀ NON VERIFICATA — il sigillo è autentico, ma non si sa se il certificato sia ancora valido"
+                .to_owned(),
             format!(
                 "Il sigillo è autentico: {certificate}. Non è stato possibile verificare se sia stato revocato o sostituito ({}): per sapere se è in corso di validità, verificarlo online sul sito del Comune. {compare}",
                 reason.message()

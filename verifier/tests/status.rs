@@ -76,7 +76,7 @@ fn a_revoked_certificate_is_authentic_but_revoked_with_its_date_in_the_headline(
     assert!(matches!(status_of(&report), Status::Revoked { .. }));
     assert_eq!(
         report.headline,
-        "Documento autentico ma revocato il 04/03/2026"
+        "NON VALIDO — revocato il 04/03/2026; il sigillo è autentico"
     );
     assert!(report.detail.contains("dati anagrafici variati"));
     assert!(!report.is_valid());
@@ -88,11 +88,7 @@ fn a_superseded_certificate_is_authentic_but_not_valid() {
     let registry = Registry::says(RegistryStatus::Superseded);
     let report = demo.verify_with(Input::Text(&residenza_text(&demo)), &registry);
     assert_eq!(*status_of(&report), Status::Superseded);
-    assert!(
-        report
-            .headline
-            .starts_with("Documento autentico ma sostituito")
-    );
+    assert!(report.headline.starts_with("NON VALIDO — sostituito"));
     assert!(!report.is_valid());
 }
 
@@ -104,7 +100,7 @@ fn a_pending_certificate_is_authentic_but_not_yet_released() {
     assert_eq!(*status_of(&report), Status::Pending);
     assert_eq!(
         report.headline,
-        "Documento autentico ma non ancora rilasciato"
+        "NON VALIDO — non ancora rilasciato (imposta di bollo non pagata); il sigillo è autentico"
     );
 }
 
@@ -121,11 +117,7 @@ fn an_expired_certificate_reads_expired_even_when_the_registry_says_valid() {
         later,
     );
     assert_eq!(*status_of(&report), Status::Expired { at: expiry });
-    assert!(
-        report
-            .headline
-            .starts_with("Documento autentico ma scaduto il ")
-    );
+    assert!(report.headline.starts_with("NON VALIDO — scaduto il "));
 }
 
 #[test]
@@ -138,7 +130,11 @@ fn without_a_status_source_the_signature_is_valid_but_the_validity_unchecked() {
             reason: UnknownReason::NoSource
         }
     );
-    assert!(report.headline.starts_with("Firma valida"));
+    assert!(
+        report
+            .headline
+            .starts_with("VALIDITÀ NON VERIFICATA — il sigillo è autentico")
+    );
     assert_ne!(
         report.headline,
         "Documento autentico e in corso di validità"

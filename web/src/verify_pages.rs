@@ -200,10 +200,16 @@ struct Authentic<'a> {
 
 impl<'a> Verdict<'a> {
     fn of(report: &'a Report) -> Self {
+        // The colour agrees with the headline's first words: green only
+        // for «in corso di validità», amber for a status not checked, red
+        // for every certificate not to be relied on.
         let class = match &report.outcome {
             Outcome::Authentic { status, .. } if status.is_valid() => "ok",
-            Outcome::Authentic { .. } => "attenzione",
-            Outcome::Invalid { .. } | Outcome::NotFound => "ko",
+            Outcome::Authentic {
+                status: Status::Unknown { .. },
+                ..
+            } => "attenzione",
+            Outcome::Authentic { .. } | Outcome::Invalid { .. } | Outcome::NotFound => "ko",
         };
         let step = match &report.outcome {
             Outcome::Invalid { step, .. } => Some(FailedStep {

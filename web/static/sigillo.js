@@ -22,7 +22,10 @@ var sigillo = (function () {
     }
   }
   function render(r) {
-    var cls = r.outcome === "authentic" ? (r.status && r.status.state === "valid" ? "ok" : "attenzione") : "ko";
+    // Green only for a certificate in force, amber for a status not
+    // checked, red for everything not to be relied on.
+    var state = r.outcome === "authentic" && r.status ? r.status.state : null;
+    var cls = state === "valid" ? "ok" : (state === "unknown" ? "attenzione" : "ko");
     var box = el("section", null, "verdetto " + cls);
     box.setAttribute("aria-labelledby", "esito-titolo");
     var h = el("h2", r.headline);
