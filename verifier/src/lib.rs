@@ -39,6 +39,7 @@ mod cose;
 mod error;
 mod facts;
 pub mod image;
+mod keyboard;
 mod pdf;
 mod report;
 mod status;
@@ -290,7 +291,13 @@ impl<'a> Verifier<'a> {
             text: image::preview(text),
             reason: IgnoredReason::AnotherSeal,
         }));
-        let bytes = seal::text::parse_text(first).map_err(ReadError::from)?;
+        // What a scanner typed may have passed through the wrong keyboard
+        // layout; a code read from an image or a PDF is taken as it is.
+        let bytes = match input {
+            Input::Text(_) => keyboard::parse_typed(first),
+            Input::Image(_) | Input::Pdf(_) => seal::text::parse_text(first),
+        }
+        .map_err(ReadError::from)?;
 
         // 2. The PDF's own signature, before anything it carries is used.
         let pdf_signer = match (input, &pdf_parts) {

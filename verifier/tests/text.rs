@@ -110,3 +110,45 @@ fn a_seal_of_an_unknown_signer_fails_at_the_key_step_without_showing_its_claims(
     let json = report.to_json();
     assert!(!json.contains("ROSSI"), "claims leaked: {json}");
 }
+
+/// What a US-layout scanner's key presses become on a PC with `layout`,
+/// for the characters of an upper-case seal URL on `LOCALHOST`.
+fn typed_on(layout: &str, url: &str) -> String {
+    url.chars()
+        .map(|c| match (layout, c) {
+            ("it", ':') => 'ç',
+            ("it" | "de" | "es", '/') => '-',
+            ("it" | "uk", '#') => '£',
+            ("de", ':') => 'Ö',
+            ("de", '#') => '§',
+            ("es", ':') => 'Ñ',
+            ("es", '#') => '·',
+            ("fr", ':') => 'M',
+            ("fr", '/') => '!',
+            ("fr", '#') => '3',
+            ("fr", 'A') => 'Q',
+            ("fr", '1') => '&',
+            ("fr", '2') => 'é',
+            ("fr", '3') => '"',
+            ("fr", '4') => '\'',
+            ("fr", '5') => '(',
+            ("fr", '6') => '-',
+            ("fr", '7') => 'è',
+            ("fr", '8') => '_',
+            ("fr", '9') => 'ç',
+            ("fr", '0') => 'à',
+            (_, other) => other,
+        })
+        .collect()
+}
+
+#[test]
+fn a_scanner_typing_through_the_wrong_keyboard_layout_is_read_as_it_meant() {
+    let demo = Demo::new();
+    let url = demo.residenza().seal.to_url("localhost").to_uppercase();
+    for layout in ["it", "de", "fr", "es", "uk"] {
+        let typed = typed_on(layout, &url);
+        assert_ne!(typed, url, "{layout} changes something");
+        assert_authentic(&demo, &format!("{typed}\r\n"));
+    }
+}
