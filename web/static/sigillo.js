@@ -47,7 +47,7 @@ var sigillo = (function () {
       });
       box.appendChild(dl);
     }
-    show(box, h);
+    show(box, h, r);
   }
   function fail(message) {
     var box = el("section", null, "verdetto ko");
@@ -57,11 +57,17 @@ var sigillo = (function () {
     box.appendChild(el("p", message));
     show(box, h);
   }
-  function show(box, heading) {
+  // Shows the verdict and tells the page (`sigillo:esito`, with the report
+  // or null): the counter takes the focus back to its scan field, the
+  // other pages leave it on the verdict's heading.
+  function show(box, heading, report) {
     out.textContent = "";
     out.appendChild(box);
     heading.tabIndex = -1;
     heading.focus();
+    document.dispatchEvent(new CustomEvent("sigillo:esito", {
+      detail: { report: report || null, verdict: box.className, headline: heading.textContent }
+    }));
   }
   function send(body, type) {
     out.textContent = "";

@@ -1,12 +1,55 @@
 // The counter: the field empties and takes the focus again after each scan
-// (a scanner types the seal and presses Enter); the webcam, where there is
-// one, takes a still and sends it as PNG, through sigillo.js.
+// and after each verdict (a scanner types the seal and presses Enter, scan
+// after scan, with no click); the verdicts of this session's scans are
+// listed under the result, newest first (kept for the browser tab only,
+// with no personal data: time, verdict, certificate number); the webcam,
+// where there is one, takes a still and sends it as PNG, through sigillo.js.
 "use strict";
 (function () {
   var field = document.getElementById("sigillo");
+  var list = document.getElementById("storico-elenco");
+  var empty = document.getElementById("storico-vuoto");
+  var KEY = "sigillo-sportello-storico";
+  var MAX = 50;
+  function load() {
+    try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
+  }
+  function save(scans) {
+    try { sessionStorage.setItem(KEY, JSON.stringify(scans)); } catch (e) { /* storage off: list kept on screen only */ }
+  }
+  var scans = load();
+  function draw() {
+    list.textContent = "";
+    empty.hidden = scans.length > 0;
+    scans.forEach(function (scan) {
+      var item = document.createElement("li");
+      item.className = scan.verdict;
+      var time = document.createElement("time");
+      time.textContent = scan.time;
+      item.appendChild(time);
+      item.appendChild(document.createTextNode(" " + scan.headline + (scan.number ? " — n. " + scan.number : "")));
+      list.appendChild(item);
+    });
+  }
   document.getElementById("modulo-testo").addEventListener("submit", function () {
     setTimeout(function () { field.value = ""; field.focus(); }, 0);
   });
+  document.addEventListener("sigillo:esito", function (event) {
+    var report = event.detail.report;
+    var verdict = (event.detail.verdict.split(" ")[1]) || "ko";
+    scans.unshift({
+      time: new Date().toLocaleTimeString("it-IT"),
+      verdict: verdict,
+      headline: event.detail.headline,
+      number: report && report.facts ? report.facts.number : null
+    });
+    scans = scans.slice(0, MAX);
+    save(scans);
+    draw();
+    field.value = "";
+    field.focus();
+  });
+  draw();
   if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) { return; }
   var box = document.getElementById("webcam");
   var video = document.getElementById("webcam-video");
