@@ -315,7 +315,7 @@ mod tests {
         let setup = setup();
         let (code, output) = execute(&args(&setup.seal_text), &setup.config).expect("runs");
         assert_eq!(code, 3, "{output}");
-        assert!(output.starts_with("Firma valida"), "{output}");
+        assert!(output.starts_with("VALIDITÀ NON VERIFICATA"), "{output}");
         assert!(output.contains("Cognome:"), "{output}");
     }
 

@@ -262,8 +262,9 @@ pub enum ReadError {
     /// The PDF is encrypted.
     #[error("il PDF è cifrato: i certificati Sigillo non lo sono mai")]
     PdfEncrypted,
-    /// The text given is not a seal's text form.
-    #[error("il testo non è un sigillo: {0}")]
+    /// The text given is not a seal's text form (its own message says so,
+    /// once).
+    #[error(transparent)]
     NotASeal(#[from] seal::TextError),
 }
 

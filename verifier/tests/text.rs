@@ -72,6 +72,12 @@ fn text_that_is_not_a_seal_fails_at_reading() {
     assert_eq!(*step, Step::Read);
     assert!(matches!(reason, VerifyError::Read(ReadError::NotASeal(_))));
     assert_eq!(report.headline, "Sigillo illeggibile");
+    assert_eq!(
+        report.detail.matches("non è un sigillo").count(),
+        1,
+        "said once: {}",
+        report.detail
+    );
 }
 
 #[test]
