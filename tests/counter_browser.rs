@@ -45,18 +45,7 @@ async fn three_scans_in_a_row_need_no_click_and_each_shows_its_verdict() {
     let app = spawn_app(virtuale()).await;
     let (valid, _) = app.issue_exempt().await;
     let (revoked, _) = app.issue_exempt().await;
-    issuer::withdraw::withdraw(
-        &app.store,
-        revoked.comune,
-        revoked.number,
-        issuer::withdraw::Withdrawal::Revoke {
-            reason: "rilasciato per errore".into(),
-        },
-        "test",
-        time::OffsetDateTime::now_utc(),
-    )
-    .await
-    .expect("revoked");
+    app.revoke(&revoked).await;
     let mut forged = valid.seal.clone();
     let last = forged.len() - 1;
     forged[last] ^= 0x01;

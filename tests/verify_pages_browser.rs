@@ -73,18 +73,7 @@ async fn the_page_the_qr_code_opens_shows_the_verdict_and_the_holder_in_a_browse
 async fn a_revoked_certificate_leads_with_not_valid_in_red_in_a_browser() {
     let app = spawn_app(virtuale()).await;
     let (record, _) = app.issue_exempt().await;
-    issuer::withdraw::withdraw(
-        &app.store,
-        record.comune,
-        record.number,
-        issuer::withdraw::Withdrawal::Revoke {
-            reason: "rilasciato per errore".into(),
-        },
-        "test",
-        time::OffsetDateTime::now_utc(),
-    )
-    .await
-    .expect("revoked");
+    app.revoke(&record).await;
     let digits = digits(&record);
 
     let Some(dom) = browser_dom(format!("{}/V#{digits}", app.base)).await else {

@@ -278,6 +278,22 @@ impl TestApp {
         json_of(response).await
     }
 
+    /// Revokes `record` as staff would, through the library call.
+    pub async fn revoke(&self, record: &store::model::CertificateRecord) {
+        issuer::withdraw::withdraw(
+            &self.store,
+            record.comune,
+            record.number,
+            issuer::withdraw::Withdrawal::Revoke {
+                reason: "rilasciato per errore".into(),
+            },
+            "test",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("revoked");
+    }
+
     /// Issues an exempt residenza of the demo holder at once: its
     /// registry record and its PDF.
     pub async fn issue_exempt(&self) -> (store::model::CertificateRecord, Vec<u8>) {
