@@ -113,6 +113,33 @@ enum KeysCommand {
     /// Make a new seal signer and put it in use; old certificates keep
     /// verifying.
     Rotate,
+    /// Revoke a compromised seal signer (not the one in use: rotate
+    /// first). Seals it made from DATE on verify as invalid, online and
+    /// wherever the comune's trust list reaches; earlier ones stay
+    /// authentic, with a warning.
+    RevokeSigner {
+        /// The signer's kid, as `keys show` prints it.
+        kid: String,
+        /// From when: a day (2026-03-01, from midnight in Italy) or an
+        /// instant (RFC 3339).
+        #[arg(long, value_parser = parse_since)]
+        since: OffsetDateTime,
+    },
+}
+
+/// `--since`: a day, from midnight in Italy, or an RFC 3339 instant.
+fn parse_since(text: &str) -> Result<OffsetDateTime, String> {
+    let text = text.trim();
+    if let Ok(instant) = OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(instant);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(text, &format)
+        .map_err(|_| "scrivere un giorno (2026-03-01) o un istante RFC 3339".to_owned())?;
+    let midnight = day.midnight().assume_utc();
+    // Midnight in Italy: the offset of that day (CET or CEST).
+    Ok(midnight
+        - time::Duration::seconds(i64::from(seal::rome::offset_at(midnight).whole_seconds())))
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,8 +179,8 @@ enum FeesCommand {
 enum PeopleCommand {
     /// Find people by name or fiscal code (or its beginning).
     Search {
-        /// Name, surname, or fiscal code.
-        query: String,
+        /// Name, surname, or fiscal code (or its beginning).
+        query: Option<String>,
     },
 }
 
@@ -202,7 +229,8 @@ struct IssueArgs {
 enum CertificatesCommand {
     /// List the comune's certificates, newest first.
     List {
-        /// Only those in this status: pending, issued, revoked, superseded, expired, void.
+        /// Only those in this status, as the list prints it: in attesa, rilasciato,
+        /// revocato, sostituito, scaduto, annullato.
         #[arg(long)]
         status: Option<String>,
         /// At most this many.
@@ -241,9 +269,31 @@ enum CertificatesCommand {
 }
 
 /// Runs the command line and turns the outcome into an exit code: 0 done,
-/// 1 failed (the reason on standard error), 2 usage error.
+/// 1 failed (the reason on standard error), 2 usage error. `sigillo verify`
+/// has codes of its own (see its `--help`): 0 valid, 1 authentic but not
+/// in force, 2 invalid, 3 no seal found, 4 usage or I/O error.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            return match crate::usage::explain(&error, names_verify(&args)) {
+                crate::usage::Outcome::Print(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                crate::usage::Outcome::Error(text, code) => {
+                    eprint!("{text}");
+                    ExitCode::from(code)
+                }
+            };
+        }
+    };
+    let failure = if matches!(cli.command, Some(Command::Verify(_))) {
+        ExitCode::from(crate::usage::VERIFY_USAGE_EXIT)
+    } else {
+        ExitCode::FAILURE
+    };
     init_logging(matches!(cli.command, None | Some(Command::Serve { .. })));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -252,16 +302,37 @@ pub fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("errore: avvio non riuscito: {error}");
-            return ExitCode::FAILURE;
+            return failure;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("errore: {error:#}");
-            ExitCode::FAILURE
+            failure
         }
     }
+}
+
+/// Whether the command line names `verify` as its command: the first word
+/// that is neither an option nor the value of a global option.
+fn names_verify(args: &[std::ffi::OsString]) -> bool {
+    const GLOBAL_WITH_VALUE: [&str; 5] = [
+        "--config",
+        "--data-dir",
+        "--database-url",
+        "--comune",
+        "--comune-name",
+    ];
+    let mut words = args.iter().skip(1).map(|arg| arg.to_string_lossy());
+    while let Some(word) = words.next() {
+        if GLOBAL_WITH_VALUE.contains(&word.as_ref()) {
+            words.next();
+        } else if !word.starts_with('-') {
+            return word == "verify";
+        }
+    }
+    false
 }
 
 /// Runs one parsed command.
@@ -289,7 +360,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { action } => commands.keys(action),
         Command::People {
             action: PeopleCommand::Search { query },
-        } => commands.search(&query).await,
+        } => commands.search(query.as_deref().unwrap_or_default()).await,
         Command::Import { action } => commands.import(action).await,
         Command::Issue(args) => commands.issue(args).await,
         Command::Certificates { action } => commands.certificates(action).await,
@@ -370,7 +441,11 @@ impl Commands {
         } else {
             self.comune_record()?
         };
-        if let Some(existing) = store.comune(self.comune.code).await? {
+        // The host the QR codes point to: the configuration's when it names
+        // one (the demo's too), else what the database already has.
+        if let Some(host) = &self.config.comune.verification_host {
+            record.verification_host.clone_from(host);
+        } else if let Some(existing) = store.comune(self.comune.code).await? {
             record.verification_host = existing.verification_host;
         }
         record.signer_kid = Some(kid);
@@ -574,7 +649,31 @@ impl Commands {
                 print_certificate("CA", &certificates.ca, false);
                 for signer in &certificates.signers {
                     print_certificate("Firmatario", signer, signer.kid() == certificates.current);
+                    if let Some(since) = certificates.revoked.get(&signer.kid()) {
+                        println!("  REVOCATO dal {}", seal::rome::date_time_text(*since));
+                    }
                 }
+            }
+            KeysCommand::RevokeSigner { kid, since } => {
+                let wanted = kid.trim().to_ascii_lowercase();
+                let certificates = self.keys.certificates(self.comune.code)?;
+                let kid = certificates
+                    .signers
+                    .iter()
+                    .map(CertificateInfo::kid)
+                    .find(|candidate| candidate.to_hex() == wanted)
+                    .with_context(|| {
+                        format!("nessun firmatario {wanted} tra quelli del comune: vedere `sigillo keys show`")
+                    })?;
+                let since = self.keys.revoke_signer(self.comune.code, kid, since)?;
+                println!(
+                    "Firmatario {kid} revocato dal {}.",
+                    seal::rome::date_time_text(since)
+                );
+                println!(
+                    "I sigilli che ha firmato da allora risultano non validi; quelli precedenti restano autentici, con un avviso. La verifica online ne tiene conto entro un minuto; l'elenco dei firmatari pubblicato per le verifiche senza rete si aggiorna entro {} minuti.",
+                    issuer::publish::TRUST_LIST_TTL.as_secs() / 60
+                );
             }
             KeysCommand::Rotate => {
                 let signer = self.keys.rotate(&self.comune, now)?;
@@ -592,6 +691,12 @@ impl Commands {
     }
 
     async fn search(&self, query: &str) -> anyhow::Result<()> {
+        let query = query.trim();
+        if query.chars().count() < 2 {
+            bail!(
+                "indicare che cosa cercare: un cognome, un nome o un codice fiscale (anche solo l'inizio, almeno 2 caratteri), es. `sigillo people search rossi` o `sigillo people search RSSMRA`"
+            );
+        }
         let store = self.store().await?;
         let people = store.search_people(self.comune.code, query, 50).await?;
         if people.is_empty() {
@@ -718,7 +823,15 @@ impl Commands {
             }
             CertificatesCommand::Show { number } => {
                 let record = find(&store, comune, &number).await?;
-                print_record(&record);
+                let history = store.audit_entries(comune, Some(&record.id), 1000).await?;
+                let claims = seal::verify(
+                    &record.seal,
+                    &self.keys.trust_store()?,
+                    OffsetDateTime::now_utc(),
+                )
+                .ok()
+                .map(|verified| verified.claims().clone());
+                print_record(&record, claims.as_ref(), &history);
             }
             CertificatesCommand::Revoke { number, reason } => {
                 take_out_of_force(&store, comune, &number, Withdrawal::Revoke { reason }).await?;
@@ -805,19 +918,20 @@ fn parse_parcel(text: &str) -> anyhow::Result<(String, String, Option<String>)> 
     }
 }
 
+/// A status as `certificates list` prints it («revocato») or by its code
+/// («revoked»), in any case.
 fn parse_status(text: &str) -> anyhow::Result<CertificateStatus> {
-    use CertificateStatus as S;
-    Ok(match text {
-        "pending" => S::Pending,
-        "issued" => S::Issued,
-        "revoked" => S::Revoked,
-        "superseded" => S::Superseded,
-        "expired" => S::Expired,
-        "void" => S::Void,
-        other => bail!(
-            "stato sconosciuto {other:?}: pending, issued, revoked, superseded, expired, void"
-        ),
-    })
+    let wanted = text.trim().to_lowercase();
+    CertificateStatus::ALL
+        .into_iter()
+        .find(|status| status.italian() == wanted || status.code() == wanted)
+        .with_context(|| {
+            let names: Vec<&str> = CertificateStatus::ALL
+                .iter()
+                .map(|status| status.italian())
+                .collect();
+            format!("stato sconosciuto «{}»: {}", text.trim(), names.join(", "))
+        })
 }
 
 fn file_stem(number: &CertificateNumber) -> String {
@@ -838,27 +952,76 @@ fn print_issued(issued: &Issued, out: &Path) {
     println!("Verifica: {}", issued.verification_url);
 }
 
-fn print_record(record: &CertificateRecord) {
-    let time = |t: OffsetDateTime| seal::rome::local(t).format(&Rfc3339).unwrap_or_default();
+/// `certificates show`: the registry's record, what its seal says of the
+/// stamp duty, and the withdrawal from the audit trail (who and when).
+fn print_record(
+    record: &CertificateRecord,
+    claims: Option<&seal::Claims>,
+    history: &[store::AuditRecord],
+) {
+    let time = |t: OffsetDateTime| seal::rome::date_time_text(t);
     println!("Certificato n. {}", record.number);
-    println!("  tipo:       {}", record.kind.title());
+    println!("  tipo:         {}", record.kind.title());
     println!("  intestatario: {}", record.holder);
-    println!("  uso:        {}", record.usage);
-    println!("  stato:      {}", record.status.italian());
-    println!("  creato:     {}", time(record.created_at));
-    if let Some(at) = record.issued_at {
-        println!("  rilasciato: {}", time(at));
+    println!("  uso:          {}", record.usage);
+    println!("  stato:        {}", record.status.italian());
+    println!("  preparato:    {}", time(record.created_at));
+    match record.issued_at {
+        Some(at) => println!("  rilasciato:   {}", time(at)),
+        None => println!("  rilasciato:   non ancora"),
     }
     match record.expires_at {
-        Some(at) => println!("  scadenza:   {}", time(at)),
-        None => println!("  scadenza:   nessuna (validità illimitata)"),
+        Some(at) => println!("  scadenza:     {}", seal::rome::date_text(at)),
+        None => println!("  scadenza:     nessuna (validità illimitata)"),
     }
-    if let Some(reason) = &record.revocation_reason {
-        println!("  revoca:     {reason}");
+    match claims.and_then(|claims| claims.bollo.as_ref()) {
+        Some(seal::BolloRef::Iuv(iuv)) => {
+            println!("  bollo:        virtuale, pagato con pagoPA, IUV {iuv}")
+        }
+        Some(seal::BolloRef::Iubd(iubd)) => {
+            println!("  bollo:        marca da bollo digitale, IUBD {iubd}")
+        }
+        Some(seal::BolloRef::MarcaDigitale) => match &record.bollo_reference {
+            Some(iubd) => println!(
+                "  bollo:        marca da bollo digitale sull'impronta del PDF, IUBD {iubd}"
+            ),
+            None => println!(
+                "  bollo:        marca da bollo digitale sull'impronta del PDF, non ancora acquistata"
+            ),
+        },
+        None if matches!(record.usage.stamp, seal::Stamp::Exempt { .. }) => {
+            println!("  bollo:        esente");
+        }
+        None => println!("  bollo:        da assolvere"),
     }
-    println!("  firmatario: {}", record.kid);
+    let withdrawal = history.iter().rev().find(|entry| {
+        entry.event == "certificate.revoked" || entry.event == "certificate.superseded"
+    });
+    match (record.status, withdrawal) {
+        (CertificateStatus::Revoked, entry) => {
+            let at = record.revoked_at.or(entry.map(|entry| entry.at));
+            println!(
+                "  revocato:     il {} da {}",
+                at.map_or_else(|| "(data non registrata)".to_owned(), time),
+                entry.map_or("(operatore non registrato)", |entry| entry.actor.as_str())
+            );
+            if let Some(reason) = &record.revocation_reason {
+                println!("  motivo:       {reason}");
+            }
+        }
+        (CertificateStatus::Superseded, Some(entry)) => {
+            let by = entry.detail.strip_prefix("by=").unwrap_or(&entry.detail);
+            println!(
+                "  sostituito:   dal n. {by}, il {} da {}",
+                time(entry.at),
+                entry.actor
+            );
+        }
+        _ => {}
+    }
+    println!("  firmatario:   {}", record.kid);
     println!("  SHA-256 del PDF: {}", record.pdf_sha256);
-    println!("  rilasciato da: {}", record.issued_by);
+    println!("  emesso da:    {}", record.issued_by);
 }
 
 fn import_failure(error: ImportError) -> anyhow::Error {

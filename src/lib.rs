@@ -7,4 +7,5 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+mod usage;
 mod verify_cmd;

@@ -19,12 +19,15 @@ use crate::config::Config;
 const EXIT_CODES: &str = "\
 Codici di uscita:
   0  documento autentico e in corso di validità
-  1  sigillo non valido, sigillo non trovato, o errore
-  2  uso errato del comando
-  3  documento autentico ma non in corso di validità: scaduto, revocato,
-     sostituito, non ancora rilasciato, o stato non verificabile (senza
-     --status-list lo stato non è verificabile: «Firma valida» non vuol dire
-     «in corso di validità»)";
+  1  documento autentico ma non in corso di validità: revocato, sostituito,
+     scaduto, non ancora rilasciato, o stato non verificabile (senza
+     --status-list lo stato non è verificabile: «sigillo autentico» non vuol
+     dire «in corso di validità»)
+  2  sigillo o PDF non valido: falso, alterato o di un firmatario non
+     attendibile
+  3  nessun sigillo trovato
+  4  uso errato del comando, o file non leggibile (anche la fiducia o la
+     lista di stato indicate)";
 
 /// Check a certificate: a PDF, a PNG or JPEG scan or photo, or the seal's
 /// text (the URL of the QR code or its digits).
@@ -57,7 +60,7 @@ pub(crate) struct VerifyArgs {
 
 /// Runs the command and ends the process with its exit code (see
 /// [`EXIT_CODES`]). Returns only on an error, which the caller reports with
-/// exit code 1.
+/// exit code 4.
 pub(crate) fn run(args: VerifyArgs, config: &Config) -> anyhow::Result<()> {
     let (code, output) = execute(&args, config)?;
     let mut stdout = std::io::stdout().lock();
@@ -89,6 +92,9 @@ fn execute(args: &VerifyArgs, config: &Config) -> anyhow::Result<(i32, String)> 
         &lists
     };
     let bytes = read_input(&args.input)?;
+    let bytes = verifier::utf8_text(&bytes)
+        .context("il testo è in UTF-16 ma non è valido: salvarlo in UTF-8")?
+        .into_owned();
     let report = Verifier::new(&trust).verify_now(Input::sniff(&bytes), status, now);
     let output = if args.json {
         format!("{}\n", report.to_json())
@@ -101,8 +107,9 @@ fn execute(args: &VerifyArgs, config: &Config) -> anyhow::Result<(i32, String)> 
 fn exit_code(report: &Report) -> i32 {
     match &report.outcome {
         Outcome::Authentic { status, .. } if status.is_valid() => 0,
-        Outcome::Authentic { .. } => 3,
-        Outcome::Invalid { .. } | Outcome::NotFound => 1,
+        Outcome::Authentic { .. } => 1,
+        Outcome::Invalid { .. } => 2,
+        Outcome::NotFound => 3,
     }
 }
 
@@ -164,10 +171,8 @@ fn human(report: &Report) -> String {
 /// The trust of `--trust` files, or the data directory's key store.
 fn load_trust(files: &[PathBuf], config: &Config, now: OffsetDateTime) -> anyhow::Result<Trust> {
     if files.is_empty() {
-        let store = KeyStore::new(&config.data_dir)
-            .trust_store()
+        let trust = Trust::from_keys(&KeyStore::new(&config.data_dir))
             .context("lettura delle chiavi nella cartella dati")?;
-        let trust = Trust::new(store);
         if trust.is_empty() {
             bail!(
                 "nessun certificato attendibile in {}: indicare --trust FILE (il certificato della CA del comune) o eseguire `sigillo init`",
@@ -247,7 +252,7 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|e| format!("non è un istante RFC 3339 ({e}), es. 2026-03-05T10:00:00Z"))
+        .map_err(|_| "non è un istante RFC 3339, es. 2026-03-05T10:00:00Z".to_owned())
 }
 
 #[cfg(test)]
@@ -311,10 +316,10 @@ mod tests {
     }
 
     #[test]
-    fn an_authentic_seal_without_a_status_list_exits_3_and_says_the_validity_is_unchecked() {
+    fn an_authentic_seal_without_a_status_list_exits_1_and_says_the_validity_is_unchecked() {
         let setup = setup();
         let (code, output) = execute(&args(&setup.seal_text), &setup.config).expect("runs");
-        assert_eq!(code, 3, "{output}");
+        assert_eq!(code, 1, "{output}");
         assert!(output.starts_with("VALIDITÀ NON VERIFICATA"), "{output}");
         assert!(output.contains("Cognome:"), "{output}");
     }
@@ -353,13 +358,13 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_seal_exits_1_and_names_the_step() {
+    fn a_changed_seal_exits_2_and_names_the_step() {
         let setup = setup();
         let mut text = setup.seal_text.clone();
         let last = text.pop().expect("a digit");
         text.push(if last == '1' { '2' } else { '1' });
         let (code, output) = execute(&args(&text), &setup.config).expect("runs");
-        assert_eq!(code, 1, "{output}");
+        assert_eq!(code, 2, "{output}");
         assert!(output.contains("Passo non superato"), "{output}");
     }
 
@@ -384,7 +389,21 @@ mod tests {
             ..setup.config.clone()
         };
         let (code, output) = execute(&args, &empty).expect("runs");
+        assert_eq!(code, 1, "{output}");
+    }
+
+    #[test]
+    fn an_image_without_a_seal_exits_3() {
+        let setup = setup();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bianca.png");
+        image::GrayImage::from_pixel(400, 300, image::Luma([255]))
+            .save(&path)
+            .expect("write a PNG");
+        let input = path.to_str().expect("a UTF-8 path");
+        let (code, output) = execute(&args(input), &setup.config).expect("runs");
         assert_eq!(code, 3, "{output}");
+        assert!(output.starts_with("Nessun sigillo trovato"), "{output}");
     }
 
     #[test]

@@ -237,3 +237,218 @@ fn an_import_reports_every_bad_row_and_writes_nothing() {
         stdout(&imported)
     );
 }
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn verify_keeps_its_exit_codes_apart_and_misuse_is_told_in_italian() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let misuse = sigillo(dir.path(), &["verify", "--jsno", "123"]);
+    assert_eq!(misuse.status.code(), Some(4), "{misuse:?}");
+    assert!(
+        stderr(&misuse).starts_with("errore: argomento sconosciuto «--jsno»"),
+        "{}",
+        stderr(&misuse)
+    );
+    // No trust given and none in the data directory: a usage error too.
+    let no_trust = sigillo(dir.path(), &["verify", "123456"]);
+    assert_eq!(no_trust.status.code(), Some(4), "{no_trust:?}");
+    assert!(
+        stderr(&no_trust).contains("--trust"),
+        "{}",
+        stderr(&no_trust)
+    );
+
+    assert!(sigillo(dir.path(), &["init", "--demo"]).status.success());
+    let out = dir.path().join("r.pdf");
+    let out = out.to_str().expect("UTF-8 path");
+    let issue = [
+        "issue",
+        "--kind",
+        "residenza",
+        "--cf",
+        "PRSRRT80H69G504L",
+        "--use",
+        "esente:9",
+        "--out",
+        out,
+    ];
+    assert!(sigillo(dir.path(), &issue).status.success());
+    // Authentic, its status not checkable offline without a list: 1.
+    let checked = sigillo(dir.path(), &["verify", out]);
+    assert_eq!(checked.status.code(), Some(1), "{checked:?}");
+    // A PDF altered after signing: invalid, 2.
+    let mut pdf = std::fs::read(out).expect("the PDF");
+    let at = pdf.len() / 3;
+    pdf[at] ^= 0x20;
+    let altered = dir.path().join("altered.pdf");
+    std::fs::write(&altered, pdf).expect("write");
+    let invalid = sigillo(dir.path(), &["verify", altered.to_str().expect("UTF-8")]);
+    assert_eq!(invalid.status.code(), Some(2), "{invalid:?}");
+    // A picture with no seal in it: 3.
+    let blank = dir.path().join("bianca.png");
+    image::GrayImage::from_pixel(300, 200, image::Luma([255]))
+        .save(&blank)
+        .expect("write a PNG");
+    let none = sigillo(dir.path(), &["verify", blank.to_str().expect("UTF-8")]);
+    assert_eq!(none.status.code(), Some(3), "{none:?}");
+    // Another command's misuse keeps 2.
+    let other = sigillo(dir.path(), &["certificates", "lsit"]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(
+        stderr(&other).contains("forse si intendeva «list»?"),
+        "{}",
+        stderr(&other)
+    );
+}
+
+#[test]
+fn a_compromised_signer_is_revoked_from_a_date_and_the_registry_tells_the_whole_story() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(sigillo(dir.path(), &["init", "--demo"]).status.success());
+    let out = dir.path().join("r.pdf");
+    let out = out.to_str().expect("UTF-8 path");
+    let issued = sigillo(
+        dir.path(),
+        &[
+            "issue",
+            "--kind",
+            "residenza",
+            "--cf",
+            "PRSRRT80H69G504L",
+            "--use",
+            "esente:9",
+            "--out",
+            out,
+        ],
+    );
+    let number = stdout(&issued)
+        .split("n. ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("number")
+        .to_owned();
+    let shown = stdout(&sigillo(dir.path(), &["keys", "show"]));
+    let kid = shown
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("kid:"))
+        .map(str::trim)
+        .nth(1)
+        .expect("the signer's kid")
+        .to_owned();
+    // The signer in use cannot be revoked: rotate first.
+    let refused = sigillo(
+        dir.path(),
+        &["keys", "revoke-signer", &kid, "--since", "2026-01-01"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("keys rotate"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(sigillo(dir.path(), &["keys", "rotate"]).status.success());
+
+    // Revoked from tomorrow: today's certificate stays authentic, warned.
+    let tomorrow = (time::OffsetDateTime::now_utc() + time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
+    let revoked = sigillo(
+        dir.path(),
+        &["keys", "revoke-signer", &kid, "--since", &tomorrow],
+    );
+    assert!(revoked.status.success(), "{revoked:?}");
+    let later = sigillo(dir.path(), &["verify", out]);
+    assert_eq!(later.status.code(), Some(1), "{later:?}");
+    assert!(
+        stdout(&later).contains("è stato revocato dal Comune dal"),
+        "{}",
+        stdout(&later)
+    );
+    // Revoked from before it was made: invalid at the key step.
+    let yesterday = (time::OffsetDateTime::now_utc() - time::Duration::days(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
+    assert!(
+        sigillo(
+            dir.path(),
+            &["keys", "revoke-signer", &kid, "--since", &yesterday]
+        )
+        .status
+        .success()
+    );
+    let earlier = sigillo(dir.path(), &["verify", "--json", out]);
+    assert_eq!(earlier.status.code(), Some(2), "{earlier:?}");
+    let report: serde_json::Value = serde_json::from_slice(&earlier.stdout).expect("JSON");
+    assert_eq!(report["step"]["name"], "key");
+    assert_eq!(report["reason"]["code"], "signer_revoked");
+    assert!(stdout(&sigillo(dir.path(), &["keys", "show"])).contains("REVOCATO dal"));
+
+    // The registry: who revoked the certificate, when and why; the list
+    // takes the word it prints.
+    assert!(
+        sigillo(
+            dir.path(),
+            &[
+                "certificates",
+                "revoke",
+                &number,
+                "--reason",
+                "chiave compromessa"
+            ]
+        )
+        .status
+        .success()
+    );
+    let shown = stdout(&sigillo(dir.path(), &["certificates", "show", &number]));
+    assert!(shown.contains("stato:        revocato"), "{shown}");
+    assert!(shown.contains("revocato:     il "), "{shown}");
+    assert!(shown.contains(" da cli"), "{shown}");
+    assert!(
+        shown.contains("motivo:       chiave compromessa"),
+        "{shown}"
+    );
+    assert!(shown.contains("bollo:        esente"), "{shown}");
+    assert!(shown.contains("rilasciato:   "), "{shown}");
+    let listed = sigillo(
+        dir.path(),
+        &["certificates", "list", "--status", "revocato"],
+    );
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(stdout(&listed).contains(&number), "{}", stdout(&listed));
+    let wrong = sigillo(dir.path(), &["certificates", "list", "--status", "void"]);
+    assert!(wrong.status.success(), "the code is taken too: {wrong:?}");
+    let unknown = sigillo(dir.path(), &["certificates", "list", "--status", "perso"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("annullato"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn people_search_without_a_term_says_how_to_use_it_and_demo_honours_the_host() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bare = sigillo(dir.path(), &["people", "search"]);
+    assert_eq!(bare.status.code(), Some(1), "{bare:?}");
+    assert!(
+        stderr(&bare).contains("sigillo people search rossi"),
+        "{}",
+        stderr(&bare)
+    );
+    std::fs::write(
+        dir.path().join("sigillo.toml"),
+        "[comune]\nverification_host = \"certificati.borgo.example.it\"\n",
+    )
+    .expect("config");
+    let demo = sigillo(dir.path(), &["demo"]);
+    assert!(demo.status.success(), "{demo:?}");
+    assert!(
+        stdout(&demo).contains("https://certificati.borgo.example.it/v#"),
+        "{}",
+        stdout(&demo)
+    );
+}

@@ -331,3 +331,106 @@ async fn a_scan_of_the_printed_page_verifies_as_png_and_as_jpeg() {
         assert_authentic_and_valid(&report);
     }
 }
+
+#[tokio::test]
+async fn pages_and_answers_carry_the_security_headers_and_the_api_answers_json_everywhere() {
+    let app = spawn_app(virtuale()).await;
+    let (record, _) = app.issue_exempt().await;
+    for path in ["/v", "/sportello/verifica"] {
+        let page = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .expect("GET");
+        let headers = page.headers();
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        // Served over plain HTTP here: no HSTS.
+        assert!(headers.get("strict-transport-security").is_none());
+    }
+    // The result page shows a person's data: never stored.
+    let result = app
+        .http
+        .post(format!("{}/v", app.base))
+        .form(&[("seal", digits(&record))])
+        .send()
+        .await
+        .expect("POST /v");
+    assert_eq!(result.status(), StatusCode::OK);
+    assert_eq!(result.headers()["cache-control"], "no-store");
+    assert_eq!(result.headers()["referrer-policy"], "no-referrer");
+
+    // Unknown addresses and wrong methods under /api/ answer the JSON error.
+    for (method, path, status, code) in [
+        ("GET", "/api/v1/nothing", StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/v2/verify", StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "GET",
+            "/api/v1/verify",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "DELETE",
+            "/api/v1/requests",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let response = app
+            .http
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", app.base),
+            )
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), status, "{method} {path}");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+        assert_eq!(body["error"]["code"], code, "{method} {path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_utf16_text_body_is_read_as_text_and_broken_utf16_refused_as_such() {
+    let app = spawn_app(virtuale()).await;
+    let (record, _) = app.issue_exempt().await;
+    let url = format!("HTTPS://LOCALHOST/V#{}", digits(&record));
+    let utf16le = |text: &str, bom: bool| {
+        let mut bytes = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        bytes
+    };
+    for body in [utf16le(&url, true), utf16le(&url, false)] {
+        let (status, report) = app.verify(body, "text/plain; charset=utf-16").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_authentic_and_valid(&report);
+        assert_eq!(report["input"], "text");
+    }
+    let mut big_endian = vec![0xFE, 0xFF];
+    big_endian.extend(url.encode_utf16().flat_map(u16::to_be_bytes));
+    let (_, report) = app.verify(big_endian, "text/plain").await;
+    assert_authentic_and_valid(&report);
+    // A lone surrogate after the byte-order mark: refused as text.
+    let (status, refused) = app
+        .verify(vec![0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00], TEXT)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("UTF-16")),
+        "{refused}"
+    );
+}

@@ -122,13 +122,62 @@ impl Verification {
         })
         .await
         .map_err(|error| PublishError::Task(error.to_string()))?;
-        let (outcome, step) = match &report.outcome {
-            Outcome::Authentic { status, .. } => ("authentic", status_code(status)),
-            Outcome::Invalid { step, .. } => ("invalid", step.label()),
-            Outcome::NotFound => ("not_found", ""),
-        };
-        tracing::info!(input = ?report.input, outcome, detail = step, "verification");
+        let mut report = report;
+        self.add_registry_facts(&mut report).await;
+        match &report.outcome {
+            Outcome::Authentic { status, .. } => tracing::info!(
+                input = ?report.input,
+                outcome = "authentic",
+                status = status_code(status),
+                "verification"
+            ),
+            // The technical cause is in the log only; it never carries what
+            // the seal states.
+            Outcome::Invalid { step, reason } => tracing::info!(
+                input = ?report.input,
+                outcome = "invalid",
+                step = step.name(),
+                code = reason.code(),
+                detail_code = reason.detail_code().unwrap_or_default(),
+                cause = reason.technical().unwrap_or_default(),
+                "verification"
+            ),
+            Outcome::NotFound => {
+                tracing::info!(input = ?report.input, outcome = "not_found", "verification");
+            }
+        }
         Ok(report)
+    }
+
+    /// What the registry knows and the seal cannot say: the IUBD of a
+    /// marca da bollo digitale bought for the final PDF. A registry that
+    /// does not answer leaves the report as it is (the status says so).
+    async fn add_registry_facts(&self, report: &mut Report) {
+        let Outcome::Authentic { facts, .. } = &mut report.outcome else {
+            return;
+        };
+        if facts
+            .bollo
+            .as_ref()
+            .is_none_or(|bollo| bollo.kind != "MARCA")
+        {
+            return;
+        }
+        let (Ok(comune), Ok(number)) = (
+            ComuneCode::parse(&facts.comune.istat_code),
+            seal::CertificateNumber::parse(&facts.number),
+        ) else {
+            return;
+        };
+        match self.store.certificate_by_number(comune, number).await {
+            Ok(Some(record)) => {
+                if let Some(iubd) = &record.bollo_reference {
+                    facts.add_registry_iubd(iubd);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "registry not read for the IUBD"),
+        }
     }
 
     /// The comune's status list token, signed by its current seal signer.
@@ -168,7 +217,10 @@ impl Verification {
             certificates
                 .signers
                 .into_iter()
-                .map(TrustListEntry::active)
+                .map(|certificate| TrustListEntry {
+                    revoked_at: certificates.revoked.get(&certificate.kid()).copied(),
+                    certificate,
+                })
                 .collect(),
             now,
             now + TRUST_LIST_VALIDITY,
@@ -197,7 +249,7 @@ impl Verification {
         {
             return Ok(Arc::clone(trust));
         }
-        let trust = Arc::new(Trust::new(self.keys.trust_store()?));
+        let trust = Arc::new(Trust::from_keys(&self.keys)?);
         *held = Some((Arc::clone(&trust), Instant::now()));
         Ok(trust)
     }

@@ -124,11 +124,11 @@ pub enum RequestError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The PDF is asked for before the certificate is issued.
-    #[error("il certificato non è ancora rilasciato (stato della richiesta: {})", .0.code())]
+    #[error("il certificato non è ancora rilasciato (la richiesta è {})", .0.italian())]
     NotIssued(RequestState),
     /// Only a request that is prepared or waiting for payment can be
     /// withdrawn.
-    #[error("la richiesta nello stato «{}» non può essere annullata", .0.code())]
+    #[error("la richiesta nello stato «{}» non può essere annullata", .0.italian())]
     NotCancellable(RequestState),
 }
 
@@ -168,6 +168,11 @@ impl Requests {
     /// The issuer.
     pub fn issuer(&self) -> &Issuer {
         &self.issuer
+    }
+
+    /// The settings the flow runs with.
+    pub fn settings(&self) -> &RequestSettings {
+        &self.settings
     }
 
     /// Checks and stores a request, then takes it as far as it goes now.

@@ -76,6 +76,14 @@ pub enum KeyError {
     /// A signer certificate not signed by any trusted CA.
     #[error("il firmatario {0} non è firmato da una CA attendibile")]
     UntrustedIssuer(Kid),
+    /// No signer with this kid among the comune's.
+    #[error("nessun firmatario {0} tra quelli del comune: vedere `sigillo keys show`")]
+    UnknownSigner(Kid),
+    /// The signer in use cannot be revoked.
+    #[error(
+        "il firmatario {0} è quello in uso: eseguire prima `sigillo keys rotate`, poi revocarlo"
+    )]
+    RevokingCurrentSigner(Kid),
     /// Key generation or a signature failed.
     #[error("errore crittografico: {0}")]
     Crypto(String),

@@ -5,6 +5,7 @@
 //! <data dir>/keys/<ISTAT code>/ca.key.pem          CA private key (PKCS#8, mode 0600)
 //! <data dir>/keys/<ISTAT code>/signers/<kid>.crt.pem   every signer certificate, old ones kept
 //! <data dir>/keys/<ISTAT code>/signers/<kid>.key.pem   the current signer's key (mode 0600)
+//! <data dir>/keys/<ISTAT code>/signers/<kid>.revoked   from when a compromised signer is revoked (RFC 3339)
 //! <data dir>/keys/<ISTAT code>/current             kid of the signer in use
 //! ```
 //!
@@ -13,12 +14,14 @@
 //! signer's private key once the new signer is in place: nothing needs it
 //! any more, and a key that no longer exists cannot leak.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use seal::{ComuneCode, Kid};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::{
     CertificateInfo, Comune, KeyAndCertificate, KeyError, KeySigner, PrivateKey, TrustStore,
@@ -40,6 +43,9 @@ pub struct ComuneCertificates {
     pub signers: Vec<CertificateInfo>,
     /// The signer in use.
     pub current: Kid,
+    /// The revoked signers, with the instant from which what they signed
+    /// is not valid.
+    pub revoked: BTreeMap<Kid, OffsetDateTime>,
 }
 
 impl KeyStore {
@@ -152,11 +158,72 @@ impl KeyStore {
             }
         }
         signers.sort_by_key(|certificate| certificate.not_before());
+        let mut revoked = BTreeMap::new();
+        for signer in &signers {
+            let path = self.revocation_path(code, signer.kid());
+            if path.exists() {
+                let text = read_text(&path)?;
+                let since = OffsetDateTime::parse(text.trim(), &Rfc3339)
+                    .map_err(|_| KeyError::Corrupt(path.clone()))?;
+                revoked.insert(signer.kid(), since);
+            }
+        }
         Ok(ComuneCertificates {
             ca,
             signers,
             current: self.current(code)?,
+            revoked,
         })
+    }
+
+    /// Revokes a compromised seal signer: whatever it signed from `since`
+    /// on is invalid wherever the comune's trust list reaches; what it
+    /// signed before stays authentic, with a warning. The signer in use
+    /// cannot be revoked (rotate first: a comune must always be able to
+    /// seal). Revoking again keeps the earlier date.
+    pub fn revoke_signer(
+        &self,
+        code: ComuneCode,
+        kid: Kid,
+        since: OffsetDateTime,
+    ) -> Result<OffsetDateTime, KeyError> {
+        let certificates = self.certificates(code)?;
+        if !certificates
+            .signers
+            .iter()
+            .any(|signer| signer.kid() == kid)
+        {
+            return Err(KeyError::UnknownSigner(kid));
+        }
+        if certificates.current == kid {
+            return Err(KeyError::RevokingCurrentSigner(kid));
+        }
+        let since = certificates
+            .revoked
+            .get(&kid)
+            .map_or(since, |&earlier| earlier.min(since));
+        let text = since
+            .format(&Rfc3339)
+            .map_err(|e| KeyError::Crypto(e.to_string()))?;
+        write_file(
+            &self.revocation_path(code, kid),
+            format!("{text}\n").as_bytes(),
+            false,
+        )?;
+        Ok(since)
+    }
+
+    /// Every revoked signer of every comune here, with its date.
+    pub fn revocations(&self) -> Result<BTreeMap<Kid, OffsetDateTime>, KeyError> {
+        let mut all = BTreeMap::new();
+        for code in self.comuni()? {
+            all.extend(self.certificates(code)?.revoked);
+        }
+        Ok(all)
+    }
+
+    fn revocation_path(&self, code: ComuneCode, kid: Kid) -> PathBuf {
+        self.comune_dir(code).join(format!("signers/{kid}.revoked"))
     }
 
     /// The comuni that have keys here.

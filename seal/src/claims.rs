@@ -410,6 +410,18 @@ pub enum ClaimsError {
     Malformed(String),
 }
 
+impl ClaimsError {
+    /// A stable `snake_case` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::FactsDoNotFitKind(_) => "facts_do_not_fit_kind",
+            Self::TooLong { .. } => "claim_too_long",
+            Self::TimeOutOfRange => "claim_time_out_of_range",
+            Self::Malformed(_) => "claims_malformed",
+        }
+    }
+}
+
 /// Longest text in any single claim field, in bytes. A seal has to fit a QR
 /// code readable from paper; anything longer belongs in a digest.
 pub const MAX_FIELD_LEN: usize = 256;

@@ -10,7 +10,7 @@ use coset::{
     TaggedCborSerializable, iana,
 };
 
-use crate::{Kid, SealError, SignerError};
+use crate::{CborError, HeaderProblem, Kid, SealError, SignerError};
 
 /// The CBOR tag of a COSE_Sign1 message.
 pub const COSE_SIGN1_TAG: u64 = 18;
@@ -49,11 +49,10 @@ impl Sign1 {
     pub fn decode(bytes: &[u8]) -> Result<Self, SealError> {
         let mut rest = bytes;
         let value: Value = coset::cbor::de::from_reader(&mut rest)
-            .map_err(|e| SealError::MalformedCbor(e.to_string()))?;
+            .map_err(|e| SealError::MalformedCbor(CborError::of_decoding(&e)))?;
         if !rest.is_empty() {
-            return Err(SealError::MalformedCbor(format!(
-                "{} bytes after the message",
-                rest.len()
+            return Err(SealError::MalformedCbor(CborError::TrailingBytes(
+                rest.len(),
             )));
         }
         let (tagged, value) = match value {
@@ -62,7 +61,7 @@ impl Sign1 {
             untagged => (false, untagged),
         };
         let inner = CoseSign1::from_cbor_value(value)
-            .map_err(|e| SealError::MalformedCbor(e.to_string()))?;
+            .map_err(|e| SealError::MalformedCbor(CborError::NotSign1(e.to_string())))?;
         Ok(Self { tagged, inner })
     }
 
@@ -104,7 +103,7 @@ impl Sign1 {
     ) -> Result<(), SealError> {
         require_es256(self.algorithm())?;
         if self.inner.payload.is_none() {
-            return Err(SealError::MalformedHeader("the payload is detached"));
+            return Err(SealError::MalformedHeader(HeaderProblem::DetachedPayload));
         }
         let to_be_signed = self.to_be_signed(external_aad);
         if key.verify_es256(&to_be_signed, &self.inner.signature) {
@@ -138,7 +137,7 @@ pub fn sign_es256(payload: Vec<u8>, signer: &dyn SealSigner) -> Result<Vec<u8>, 
         .build();
     message
         .to_tagged_vec()
-        .map_err(|e| SealError::MalformedCbor(e.to_string()))
+        .map_err(|e| SealError::MalformedCbor(CborError::Encode(e.to_string())))
 }
 
 pub(crate) fn require_es256(alg: Option<&coset::Algorithm>) -> Result<(), SealError> {

@@ -55,6 +55,88 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 #[error("the seal signer failed: {0}")]
 pub struct SignerError(pub String);
 
+/// What is wrong with the CBOR of a message (English, for developers).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CborError {
+    /// The bytes end in the middle of an item.
+    #[error("the CBOR ends in the middle of an item")]
+    Truncated,
+    /// Not CBOR at this byte offset.
+    #[error("CBOR syntax error at byte {0}")]
+    Syntax(usize),
+    /// Well-formed CBOR of another shape, or nested too deep.
+    #[error("CBOR of an unexpected shape: {0}")]
+    Shape(String),
+    /// Bytes after the end of the message.
+    #[error("{0} bytes after the message")]
+    TrailingBytes(usize),
+    /// CBOR that is not a COSE_Sign1 structure.
+    #[error("not a COSE_Sign1 structure: {0}")]
+    NotSign1(String),
+    /// The message could not be written.
+    #[error("CBOR could not be written: {0}")]
+    Encode(String),
+}
+
+impl CborError {
+    /// A stable `snake_case` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Truncated => "cbor_truncated",
+            Self::Syntax(_) => "cbor_syntax",
+            Self::Shape(_) => "cbor_shape",
+            Self::TrailingBytes(_) => "cbor_trailing_bytes",
+            Self::NotSign1(_) => "cose_structure",
+            Self::Encode(_) => "cbor_encode",
+        }
+    }
+
+    /// Classifies a CBOR decoder's error.
+    pub(crate) fn of_decoding<T: std::fmt::Debug>(error: &ciborium::de::Error<T>) -> Self {
+        match error {
+            ciborium::de::Error::Io(_) => Self::Truncated,
+            ciborium::de::Error::Syntax(offset) => Self::Syntax(*offset),
+            ciborium::de::Error::Semantic(_, message) => Self::Shape(message.clone()),
+            ciborium::de::Error::RecursionLimitExceeded => {
+                Self::Shape("nested too deep".to_owned())
+            }
+        }
+    }
+}
+
+/// Which header rule of a seal a message breaks (English, for developers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderProblem {
+    /// Something in the unprotected header.
+    #[error("the unprotected header is not empty")]
+    UnprotectedNotEmpty,
+    /// Critical headers, which a seal never has.
+    #[error("critical headers are not supported")]
+    Critical,
+    /// No eight-byte key identifier.
+    #[error("kid is missing or not 8 bytes")]
+    Kid,
+    /// The payload is not in the message.
+    #[error("the payload is detached")]
+    DetachedPayload,
+    /// The signature is not 64 bytes.
+    #[error("an ES256 signature is 64 bytes")]
+    SignatureLength,
+}
+
+impl HeaderProblem {
+    /// A stable `snake_case` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::UnprotectedNotEmpty => "unprotected_header_not_empty",
+            Self::Critical => "critical_header",
+            Self::Kid => "kid_missing",
+            Self::DetachedPayload => "payload_detached",
+            Self::SignatureLength => "signature_length",
+        }
+    }
+}
+
 /// The steps of the verification checklist, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
@@ -80,7 +162,7 @@ pub enum SealError {
     NotASeal(#[from] TextError),
     /// The bytes are not well-formed CBOR of a COSE_Sign1.
     #[error("malformed CBOR: {0}")]
-    MalformedCbor(String),
+    MalformedCbor(CborError),
     /// Tagged with something other than 18 (COSE_Sign1), or untagged where
     /// a seal must be tagged (`None`).
     #[error("wrong CBOR tag: {0:?}")]
@@ -91,7 +173,7 @@ pub enum SealError {
     /// A header a seal must have is missing, or one it must not have is
     /// present.
     #[error("malformed header: {0}")]
-    MalformedHeader(&'static str),
+    MalformedHeader(HeaderProblem),
     /// No signer with this key identifier is in the trust list.
     #[error("unknown key {0}")]
     UnknownKid(Kid),
@@ -127,6 +209,20 @@ pub enum SealError {
 }
 
 impl SealError {
+    /// A stable `snake_case` code of the technical cause, finer than the
+    /// variant where the variant has causes of its own (which CBOR defect,
+    /// which header, which claim rule). For developers and logs; people
+    /// read the verifier's Italian message.
+    pub fn detail_code(&self) -> Option<&'static str> {
+        match self {
+            Self::NotASeal(error) => Some(error.code()),
+            Self::MalformedCbor(error) => Some(error.code()),
+            Self::MalformedHeader(problem) => Some(problem.code()),
+            Self::MalformedClaims(error) => Some(error.code()),
+            _ => None,
+        }
+    }
+
     /// The checklist step this failure belongs to.
     pub fn step(&self) -> Step {
         match self {
@@ -235,21 +331,19 @@ impl ParsedSeal {
         cose::require_es256(protected.alg.as_ref())?;
         if !inner.unprotected.is_empty() {
             return Err(SealError::MalformedHeader(
-                "the unprotected header is not empty",
+                HeaderProblem::UnprotectedNotEmpty,
             ));
         }
         if !protected.crit.is_empty() {
-            return Err(SealError::MalformedHeader(
-                "critical headers are not supported",
-            ));
+            return Err(SealError::MalformedHeader(HeaderProblem::Critical));
         }
         let kid = Kid::from_slice(&protected.key_id)
-            .ok_or(SealError::MalformedHeader("kid is missing or not 8 bytes"))?;
+            .ok_or(SealError::MalformedHeader(HeaderProblem::Kid))?;
         if inner.payload.is_none() {
-            return Err(SealError::MalformedHeader("the payload is detached"));
+            return Err(SealError::MalformedHeader(HeaderProblem::DetachedPayload));
         }
         if inner.signature.len() != 64 {
-            return Err(SealError::MalformedHeader("an ES256 signature is 64 bytes"));
+            return Err(SealError::MalformedHeader(HeaderProblem::SignatureLength));
         }
         Ok(Self { kid, message })
     }

@@ -33,6 +33,18 @@ pub fn date_text(instant: OffsetDateTime) -> String {
     day_text(local(instant).date())
 }
 
+/// The Italian civil date and time at `instant`: `dd/mm/yyyy alle hh:mm:ss`.
+pub fn date_time_text(instant: OffsetDateTime) -> String {
+    let local = local(instant);
+    format!(
+        "{} alle {:02}:{:02}:{:02}",
+        day_text(local.date()),
+        local.hour(),
+        local.minute(),
+        local.second()
+    )
+}
+
 /// A calendar date as certificates print it: `dd/mm/yyyy`.
 pub fn day_text(date: Date) -> String {
     format!(

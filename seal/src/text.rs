@@ -29,6 +29,17 @@ pub enum TextError {
     TooLong(usize),
 }
 
+impl TextError {
+    /// A stable `snake_case` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "text_empty",
+            Self::NotASeal => "text_not_a_seal",
+            Self::TooLong(_) => "text_too_long",
+        }
+    }
+}
+
 /// Writes bytes as the seal's decimal digits (see the module doc for the rule).
 pub fn to_digits(bytes: &[u8]) -> String {
     let zeros = bytes.iter().take_while(|&&b| b == 0).count();

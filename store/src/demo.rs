@@ -73,11 +73,13 @@ pub fn comune() -> ComuneRecord {
 pub const DEMO_IBAN: &str = "IT60X0542811101000000123456";
 
 /// Adds (or resets) the demo comune and replaces its registry and parcels
-/// with the demo data. Keeps the signer kid already recorded, if any.
+/// with the demo data. Keeps the signer kid and the verification host
+/// already recorded, if any.
 pub async fn load(store: &Store) -> Result<DemoSummary, ImportError> {
     let mut record = comune();
     if let Some(existing) = store.comune(record.code).await? {
         record.signer_kid = existing.signer_kid;
+        record.verification_host = existing.verification_host;
     }
     store.upsert_comune(&record).await?;
     store.set_comune_iban(record.code, DEMO_IBAN).await?;

@@ -109,7 +109,7 @@ pub enum StoreError {
     #[error("richiesta non trovata")]
     RequestNotFound,
     /// The certificate's status does not allow the change asked for.
-    #[error("il certificato è nello stato «{}» e non può passare a «{}»", from.code(), to.code())]
+    #[error("il certificato è nello stato «{}» e non può passare a «{}»", from.italian(), to.italian())]
     StatusTransition {
         /// Its status now.
         from: CertificateStatus,
@@ -118,7 +118,7 @@ pub enum StoreError {
     },
     /// The certificate's PDF is not downloadable in its status (pending:
     /// waiting for payment; void: never issued).
-    #[error("il certificato non è scaricabile nello stato «{}»", status.code())]
+    #[error("il certificato non è scaricabile nello stato «{}»", status.italian())]
     PdfNotAvailable {
         /// Its status.
         status: CertificateStatus,

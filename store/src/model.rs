@@ -486,18 +486,19 @@ impl CertificateStatus {
         }
     }
 
+    /// Every status.
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Issued,
+        Self::Revoked,
+        Self::Superseded,
+        Self::Expired,
+        Self::Void,
+    ];
+
     /// The status with this code.
     pub fn from_code(code: &str) -> Option<Self> {
-        [
-            Self::Pending,
-            Self::Issued,
-            Self::Revoked,
-            Self::Superseded,
-            Self::Expired,
-            Self::Void,
-        ]
-        .into_iter()
-        .find(|status| status.code() == code)
+        Self::ALL.into_iter().find(|status| status.code() == code)
     }
 
     /// Whether the certificate's PDF may be handed out: only once issued
@@ -585,6 +586,19 @@ impl RequestState {
             Self::Refused => "refused",
             Self::Cancelled => "cancelled",
             Self::Expired => "expired",
+        }
+    }
+
+    /// The state as citizens and staff read it, in Italian.
+    pub fn italian(self) -> &'static str {
+        match self {
+            Self::Requested => "ricevuta",
+            Self::Prepared => "in preparazione",
+            Self::AwaitingPayment => "in attesa di pagamento",
+            Self::Issued => "evasa",
+            Self::Refused => "respinta",
+            Self::Cancelled => "annullata",
+            Self::Expired => "scaduta senza pagamento",
         }
     }
 

@@ -122,6 +122,18 @@ pub enum VerifyError {
     /// The claims are not sane.
     #[error("contenuto del sigillo incoerente: {0}")]
     Claims(&'static str),
+    /// The seal was made by a signer the comune revoked, on or after the
+    /// revocation.
+    #[error(
+        "il sigillo è firmato dal firmatario {kid}, revocato dal Comune dal {} perché la sua chiave non è più sicura: un sigillo di quella data o successivo non è del Comune",
+        seal::rome::date_text(*since)
+    )]
+    SignerRevoked {
+        /// The signer.
+        kid: Kid,
+        /// From when it is revoked.
+        since: OffsetDateTime,
+    },
     /// The PDF's seal and its signature disagree.
     #[error(transparent)]
     Disagreement(#[from] Disagreement),
@@ -145,7 +157,37 @@ impl VerifyError {
                 },
             },
             Self::Claims(_) => Step::Claims,
+            Self::SignerRevoked { .. } => Step::Key,
             Self::Disagreement(_) => Step::Agreement,
+        }
+    }
+
+    /// A stable `snake_case` code of the technical cause, finer than
+    /// [`Self::code`], where there is one (which CBOR defect, which header,
+    /// what the image decoder or the PDF parser said).
+    pub fn detail_code(&self) -> Option<&'static str> {
+        match self {
+            Self::Read(ReadError::Image(cause) | ReadError::Pdf(cause))
+            | Self::PdfSignature(PdfSignatureError::Cms(cause)) => Some(cause.code()),
+            Self::Read(ReadError::NotASeal(error)) => Some(error.code()),
+            Self::Seal(error) => error.detail_code(),
+            _ => None,
+        }
+    }
+
+    /// The technical cause in the words of the library that found it, for
+    /// the log: never shown to people, and free of what the seal states.
+    pub fn technical(&self) -> Option<String> {
+        match self {
+            Self::Read(ReadError::Image(cause) | ReadError::Pdf(cause))
+            | Self::PdfSignature(PdfSignatureError::Cms(cause)) => Some(cause.text().to_owned()),
+            Self::Seal(
+                error @ (SealError::MalformedCbor(_)
+                | SealError::MalformedHeader(_)
+                | SealError::MalformedClaims(_)
+                | SealError::Signer(_)),
+            ) => Some(error.to_string()),
+            _ => None,
         }
     }
 
@@ -169,6 +211,7 @@ impl VerifyError {
                 SealError::Signer(_) => "signer_failed",
             },
             Self::Claims(_) => "claims_not_sane",
+            Self::SignerRevoked { .. } => "signer_revoked",
             Self::Disagreement(error) => error.code(),
         }
     }
@@ -176,26 +219,59 @@ impl VerifyError {
 
 impl Serialize for VerifyError {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut reason = serializer.serialize_struct("VerifyError", 2)?;
+        let mut reason = serializer.serialize_struct("VerifyError", 3)?;
         reason.serialize_field("code", self.code())?;
         reason.serialize_field("message", &self.to_string())?;
+        reason.serialize_field("detail_code", &self.detail_code())?;
         reason.end()
     }
 }
 
-/// The seal crate speaks English to developers; people get Italian.
+/// The technical cause of a failure, in a library's own words: for
+/// developers and the log, never part of what a person reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    code: &'static str,
+    text: String,
+}
+
+impl Cause {
+    /// A cause with its stable `snake_case` code and its text.
+    pub fn new(code: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            code,
+            text: text.into(),
+        }
+    }
+
+    /// The stable `snake_case` code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The library's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The seal crate speaks English to developers; people get Italian, and
+/// the technical cause goes to [`VerifyError::technical`].
 fn seal_message(error: &SealError) -> String {
     match error {
-        SealError::NotASeal(text) => format!("il testo letto non è un sigillo: {text}"),
-        SealError::MalformedCbor(detail) => {
-            format!("il sigillo non è nel formato previsto (CBOR non valido: {detail})")
+        SealError::NotASeal(text) => text.to_string(),
+        SealError::MalformedCbor(_) => {
+            "il sigillo non è nel formato previsto: i dati letti sono danneggiati o incompleti"
+                .into()
         }
-        SealError::WrongTag(_) => "il sigillo non è un COSE_Sign1 (etichetta CBOR errata)".into(),
+        SealError::WrongTag(_) => {
+            "il sigillo non è nel formato previsto: non è un messaggio firmato COSE_Sign1".into()
+        }
         SealError::UnsupportedAlgorithm(alg) => {
             format!("il sigillo usa un algoritmo di firma non ammesso ({alg})")
         }
-        SealError::MalformedHeader(detail) => {
-            format!("intestazione del sigillo non valida: {detail}")
+        SealError::MalformedHeader(_) => {
+            "il sigillo non è nel formato previsto: la sua intestazione non è quella prevista per i sigilli dei certificati".into()
         }
         SealError::UnknownKid(kid) => format!(
             "il sigillo è firmato da un firmatario sconosciuto (kid {kid}): non compare nell'elenco dei firmatari attendibili"
@@ -204,8 +280,8 @@ fn seal_message(error: &SealError) -> String {
             "la firma del sigillo non corrisponde: il contenuto è stato alterato o il sigillo è falso"
                 .into()
         }
-        SealError::MalformedClaims(detail) => {
-            format!("il contenuto firmato del sigillo non è valido: {detail}")
+        SealError::MalformedClaims(_) => {
+            "il contenuto firmato del sigillo non è nel formato previsto".into()
         }
         SealError::SignerNotValidAtIssuance { kid, issued_at } => format!(
             "il certificato del firmatario {kid} non era valido alla data di rilascio indicata ({})",
@@ -218,7 +294,7 @@ fn seal_message(error: &SealError) -> String {
             "il sigillo dichiara una data di rilascio futura ({}): controllare l'orologio di questo dispositivo",
             seal::rome::date_text(*at)
         ),
-        SealError::Signer(error) => format!("firma non riuscita: {error}"),
+        SealError::Signer(_) => "la firma del sigillo non è riuscita".into(),
     }
 }
 
@@ -254,11 +330,13 @@ pub enum ReadError {
     )]
     UnsupportedFormat,
     /// The image could not be decoded.
-    #[error("l'immagine non è leggibile: {0}")]
-    Image(String),
+    #[error(
+        "l'immagine non è leggibile: il file è danneggiato, incompleto o in una variante non supportata"
+    )]
+    Image(Cause),
     /// The PDF could not be read.
-    #[error("il PDF non è leggibile: {0}")]
-    Pdf(String),
+    #[error("il PDF non è leggibile: il file è danneggiato o incompleto")]
+    Pdf(Cause),
     /// The PDF is encrypted.
     #[error("il PDF è cifrato: i certificati Sigillo non lo sono mai")]
     PdfEncrypted,
@@ -305,8 +383,8 @@ pub enum PdfSignatureError {
     #[error("contenuto della firma (/Contents) non valido: {0}")]
     Contents(&'static str),
     /// The CMS structure is not a detached SignedData as PAdES writes it.
-    #[error("struttura della firma (CMS) non valida: {0}")]
-    Cms(String),
+    #[error("la firma elettronica del PDF non ha la struttura prevista (CMS)")]
+    Cms(Cause),
     /// An algorithm other than SHA-256 and ECDSA P-256.
     #[error("algoritmo della firma del PDF non ammesso: {0}")]
     UnsupportedAlgorithm(String),
@@ -373,6 +451,30 @@ pub enum Disagreement {
         /// The comune of the PDF's signer.
         pdf: ComuneCode,
     },
+    /// The seal is of one certificate number, the PDF's signature names
+    /// another (or none).
+    #[error(
+        "il sigillo stampato è del certificato n. {seal}, ma la firma del PDF è {}: il documento è stato composto con parti di certificati diversi",
+        pdf.as_ref().map_or_else(|| "di un documento senza numero".to_owned(), |pdf| format!("del n. {pdf}"))
+    )]
+    Number {
+        /// The seal's number.
+        seal: String,
+        /// The number in the signature's `/Reason`, if any.
+        pdf: Option<String>,
+    },
+    /// The PDF was signed at another time than the seal was issued.
+    #[error(
+        "il sigillo è stato rilasciato il {}, ma il PDF è stato firmato il {}: il documento è stato composto con parti di certificati diversi",
+        seal::rome::date_time_text(*seal),
+        seal::rome::date_time_text(*pdf)
+    )]
+    SigningTime {
+        /// The seal's `iat`.
+        seal: OffsetDateTime,
+        /// The signature's `/M`.
+        pdf: OffsetDateTime,
+    },
 }
 
 impl Disagreement {
@@ -380,6 +482,8 @@ impl Disagreement {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Comune { .. } => "seal_and_pdf_disagree",
+            Self::Number { .. } => "seal_and_pdf_numbers_differ",
+            Self::SigningTime { .. } => "seal_and_pdf_times_differ",
         }
     }
 }

@@ -196,6 +196,9 @@ pub struct BolloFacts {
     pub kind: String,
     /// The reference.
     pub reference: String,
+    /// For a marca bound to the PDF's digest: its IUBD, from the comune's
+    /// registry (online verification only).
+    pub iubd: Option<String>,
 }
 
 impl CertificateFacts {
@@ -216,16 +219,19 @@ impl CertificateFacts {
             BolloRef::Iuv(reference) => BolloFacts {
                 kind: "IUV".into(),
                 reference: reference.clone(),
+                iubd: None,
             },
             BolloRef::Iubd(reference) => BolloFacts {
                 kind: "IUBD".into(),
                 reference: reference.clone(),
+                iubd: Some(reference.clone()),
             },
             // Bought for this very PDF's digest after it was final: the
             // IUBD is in the comune's registry, not in the seal.
             BolloRef::MarcaDigitale => BolloFacts {
                 kind: "MARCA".into(),
                 reference: "marca da bollo digitale associata all'impronta del documento".into(),
+                iubd: None,
             },
         });
         let mut facts = Self {
@@ -249,6 +255,22 @@ impl CertificateFacts {
         };
         facts.lines = facts.to_lines();
         facts
+    }
+
+    /// The IUBD of the marca da bollo digitale bound to the PDF, as the
+    /// comune's registry records it: the seal cannot carry it (the stamp
+    /// is bought after the document is final), the online check adds it.
+    /// Only for a seal whose bollo is such a marca.
+    pub fn add_registry_iubd(&mut self, iubd: &str) {
+        if let Some(bollo) = &mut self.bollo
+            && bollo.kind == "MARCA"
+        {
+            bollo.reference = format!(
+                "marca da bollo digitale associata all'impronta del documento, IUBD {iubd} (dal registro del Comune)"
+            );
+            bollo.iubd = Some(iubd.to_owned());
+            self.lines = self.to_lines();
+        }
     }
 
     fn to_lines(&self) -> Vec<FactLine> {

@@ -40,7 +40,7 @@ use rxing::{BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8Source, RX
 use serde::Serialize;
 
 use crate::Limits;
-use crate::error::ReadError;
+use crate::error::{Cause, ReadError};
 
 /// A QR code found in an image that is not the seal checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -131,7 +131,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Gray, ReadError> {
     } else {
         return Err(ReadError::UnsupportedFormat);
     };
-    let image_error = |error: image::ImageError| ReadError::Image(error.to_string());
+    let image_error = |error: image::ImageError| ReadError::Image(image_cause(&error));
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
         .map_err(image_error)?;
@@ -148,6 +148,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Gray, ReadError> {
             max_side: limits.max_image_side,
         });
     }
+    let factor = working_factor(width, height);
+    if factor > 1 {
+        return match format {
+            ImageFormat::Png => decode_png_reduced(bytes, factor, limits),
+            _ => decode_jpeg_reduced(bytes, factor, limits),
+        };
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_image_width = Some(limits.max_image_side);
@@ -161,6 +168,178 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Gray, ReadError> {
         height,
         pixels: luma.into_raw(),
     })
+}
+
+/// The most pixels the reader works on. An A4 page scanned at 300 dpi
+/// (2480 × 3508, 8.7 million) and a 12-megapixel phone photo are read as
+/// they are; a larger image is reduced while it is decoded, by the least
+/// whole factor that brings it within this and [`WORKING_MAX_SIDE`]. Its
+/// QR code only gets larger with the resolution, so nothing readable is
+/// lost, and one upload's memory stays bounded whatever size it claims.
+pub const WORKING_MAX_PIXELS: u64 = 12_600_000;
+
+/// The longest side the reader works on (see [`WORKING_MAX_PIXELS`]).
+pub const WORKING_MAX_SIDE: u32 = 4096;
+
+/// The least whole factor that brings `width × height` within the working
+/// size (1 for an image already within it).
+pub fn working_factor(width: u32, height: u32) -> u32 {
+    (1..=u32::MAX)
+        .find(|&factor| {
+            let (w, h) = (width / factor, height / factor);
+            w <= WORKING_MAX_SIDE
+                && h <= WORKING_MAX_SIDE
+                && u64::from(w) * u64::from(h) <= WORKING_MAX_PIXELS
+        })
+        .unwrap_or(u32::MAX)
+}
+
+/// A greyscale image built row by row, each output pixel the mean of a
+/// `factor × factor` block of input pixels (a remainder at the right and
+/// bottom edges is dropped). Holds one row of sums besides the output.
+struct Reduction {
+    factor: usize,
+    width: usize,
+    sums: Vec<u32>,
+    rows_in_block: usize,
+    out: Vec<u8>,
+    out_height: usize,
+}
+
+impl Reduction {
+    fn new(width: u32, height: u32, factor: u32) -> Self {
+        let factor = factor.max(1) as usize;
+        let (width, out_height) = (width as usize / factor, height as usize / factor);
+        Self {
+            factor,
+            width,
+            sums: vec![0; width],
+            rows_in_block: 0,
+            out: Vec::with_capacity(width * out_height),
+            out_height,
+        }
+    }
+
+    /// Adds one input row of luma values.
+    fn push(&mut self, luma: impl Iterator<Item = u8>) {
+        if self.out.len() >= self.width * self.out_height {
+            return;
+        }
+        for (index, value) in luma.take(self.width * self.factor).enumerate() {
+            self.sums[index / self.factor] += u32::from(value);
+        }
+        self.rows_in_block += 1;
+        if self.rows_in_block == self.factor {
+            let block = (self.factor * self.factor) as u32;
+            self.out
+                .extend(self.sums.iter().map(|&sum| (sum / block) as u8));
+            self.sums.fill(0);
+            self.rows_in_block = 0;
+        }
+    }
+
+    fn finish(self) -> Result<Gray, ReadError> {
+        if self.out.len() != self.width * self.out_height || self.width == 0 {
+            return Err(ReadError::Image(Cause::new(
+                "image_truncated",
+                "the image has fewer rows than its header says",
+            )));
+        }
+        Ok(Gray {
+            width: u32::try_from(self.width).unwrap_or(u32::MAX),
+            height: u32::try_from(self.out_height).unwrap_or(u32::MAX),
+            pixels: self.out,
+        })
+    }
+}
+
+/// Luma of one decoded pixel of `channels` 8-bit samples (alpha dropped,
+/// as `image` does), with the Rec. 709 weights `image` uses.
+fn luma(pixel: &[u8]) -> u8 {
+    match pixel {
+        [grey] | [grey, _] => *grey,
+        [r, g, b, ..] => {
+            let weighted = 2126 * u32::from(*r) + 7152 * u32::from(*g) + 722 * u32::from(*b);
+            (weighted / 10_000) as u8
+        }
+        [] => 0,
+    }
+}
+
+/// A PNG larger than the working size, decoded row by row into the
+/// reduction (an interlaced one, whose rows come pass by pass, decoded
+/// whole first, within the pixel limit).
+fn decode_png_reduced(bytes: &[u8], factor: u32, limits: &Limits) -> Result<Gray, ReadError> {
+    let png_error = |error: png::DecodingError| {
+        let code = match error {
+            png::DecodingError::IoError(_) => "image_truncated",
+            png::DecodingError::LimitsExceeded => "image_limits",
+            _ => "image_decoding",
+        };
+        ReadError::Image(Cause::new(code, error.to_string()))
+    };
+    let mut decoder = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: usize::try_from(limits.max_image_pixels.saturating_mul(8)).unwrap_or(usize::MAX),
+        },
+    );
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info().map_err(png_error)?;
+    let (width, height) = reader.info().size();
+    let interlaced = reader.info().interlaced;
+    let channels = reader.output_color_type().0.samples();
+    let mut reduction = Reduction::new(width, height, factor);
+    if interlaced {
+        let size = reader.output_buffer_size().ok_or_else(|| {
+            ReadError::Image(Cause::new(
+                "image_limits",
+                "the frame does not fit in memory",
+            ))
+        })?;
+        let mut frame = vec![0; size];
+        let info = reader.next_frame(&mut frame).map_err(png_error)?;
+        for row in frame.chunks_exact(info.line_size.max(1)) {
+            reduction.push(row.chunks_exact(channels).map(luma));
+        }
+    } else {
+        while let Some(row) = reader.next_row().map_err(png_error)? {
+            reduction.push(row.data().chunks_exact(channels).map(luma));
+        }
+    }
+    reduction.finish()
+}
+
+/// A JPEG larger than the working size, decoded straight to greyscale (one
+/// byte a pixel, never RGB), then reduced.
+fn decode_jpeg_reduced(bytes: &[u8], factor: u32, limits: &Limits) -> Result<Gray, ReadError> {
+    use zune_core::bytestream::ZCursor;
+    use zune_core::colorspace::ColorSpace;
+    use zune_core::options::DecoderOptions;
+    let side = limits.max_image_side as usize;
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::Luma)
+        .set_max_width(side)
+        .set_max_height(side);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let pixels = decoder
+        .decode()
+        .map_err(|error| ReadError::Image(Cause::new("image_decoding", format!("{error:?}"))))?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| ReadError::Image(Cause::new("image_decoding", "no JPEG header")))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    if pixels.len() != width as usize * height as usize {
+        return Err(ReadError::Image(Cause::new(
+            "image_decoding",
+            "the JPEG did not decode to one byte a pixel",
+        )));
+    }
+    let mut reduction = Reduction::new(width, height, factor);
+    for row in pixels.chunks_exact(width as usize) {
+        reduction.push(row.iter().copied());
+    }
+    reduction.finish()
 }
 
 /// Reads the QR codes of a PNG or JPEG and sorts seals from the rest.
@@ -474,6 +653,19 @@ fn stretch_contrast(gray: &Gray) -> Option<Gray> {
     })
 }
 
+/// The decoder's error as a technical cause.
+fn image_cause(error: &image::ImageError) -> Cause {
+    let code = match error {
+        image::ImageError::Decoding(_) => "image_decoding",
+        image::ImageError::Encoding(_) => "image_encoding",
+        image::ImageError::Parameter(_) => "image_parameter",
+        image::ImageError::Limits(_) => "image_limits",
+        image::ImageError::Unsupported(_) => "image_unsupported",
+        image::ImageError::IoError(_) => "image_truncated",
+    };
+    Cause::new(code, error.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +721,61 @@ mod tests {
         assert_eq!(row[0], 0);
         assert_eq!(row[9], 255);
         assert!(row[3] < 64, "the dark side of the edge darkens: {row:?}");
+    }
+
+    #[test]
+    fn an_image_beyond_the_working_size_is_reduced_by_a_whole_factor() {
+        assert_eq!(working_factor(2480, 3508), 1, "A4 at 300 dpi as it is");
+        assert_eq!(working_factor(4000, 3000), 1, "a 12 MP photo as it is");
+        assert_eq!(working_factor(4960, 7016), 2, "A4 at 600 dpi halved");
+        assert_eq!(working_factor(7000, 7000), 2);
+        assert_eq!(working_factor(16_000, 3000), 4, "the long side bounds it");
+        for (width, height) in [(7000, 7000), (16_000, 3000), (8000, 6000), (16_384, 3051)] {
+            let factor = working_factor(width, height);
+            let (w, h) = (width / factor, height / factor);
+            assert!(w <= WORKING_MAX_SIDE && h <= WORKING_MAX_SIDE);
+            assert!(u64::from(w) * u64::from(h) <= WORKING_MAX_PIXELS);
+        }
+    }
+
+    #[test]
+    fn a_large_png_and_jpeg_decode_reduced_with_the_block_means() {
+        // 8200 × 10: factor 3 (the long side), a dark left half.
+        let (width, height) = (8200u32, 10u32);
+        let image = image::GrayImage::from_fn(width, height, |x, _| {
+            image::Luma([if x < width / 2 { 0 } else { 255 }])
+        });
+        let mut png = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .expect("encodes");
+        let gray = decode(&png, &Limits::default()).expect("decodes");
+        assert_eq!((gray.width, gray.height), (2733, 3));
+        assert_eq!(gray.pixels[0], 0);
+        assert_eq!(gray.pixels[2732], 255);
+        let mut jpeg = Vec::new();
+        image::DynamicImage::ImageLuma8(image)
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .expect("encodes");
+        let gray = decode(&jpeg, &Limits::default()).expect("decodes");
+        assert_eq!((gray.width, gray.height), (2733, 3));
+        assert!(
+            gray.pixels[10] < 30 && gray.pixels[2720] > 225,
+            "{:?}",
+            &gray.pixels[..4]
+        );
+    }
+
+    #[test]
+    fn a_truncated_large_png_is_refused_as_unreadable() {
+        let image = image::GrayImage::from_pixel(9000, 40, image::Luma([200]));
+        let mut png = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+            .expect("encodes");
+        png.truncate(png.len() / 2);
+        let error = decode(&png, &Limits::default()).expect_err("truncated");
+        assert!(matches!(error, ReadError::Image(_)), "{error:?}");
     }
 
     #[test]

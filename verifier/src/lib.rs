@@ -53,14 +53,14 @@ use time::OffsetDateTime;
 
 pub use cache::{Cache, Refresh};
 pub use cose::CoseError;
-pub use error::{Disagreement, PdfSignatureError, ReadError, Step, VerifyError};
+pub use error::{Cause, Disagreement, PdfSignatureError, ReadError, Step, VerifyError};
 pub use facts::{
     BolloFacts, CertificateFacts, ComuneFacts, ContentFacts, ExemptionFacts, FactLine, HolderFacts,
     KindFacts, MemberFacts, PartFacts, UsageFacts,
 };
 pub use image::{IgnoredCode, IgnoredReason};
 pub use pdf::SEAL_INFO_KEY;
-pub use report::{InputKind, Outcome, PdfSignatureFacts, Report, SignerFacts};
+pub use report::{InputKind, Outcome, PdfSignatureFacts, Report, SignerFacts, Warning};
 pub use status::{
     NoStatus, RegistryStatus, Status, StatusFuture, StatusQuery, StatusSource, UnknownReason,
 };
@@ -108,6 +108,58 @@ impl<'a> Input<'a> {
             Self::Pdf(_) => InputKind::Pdf,
         }
     }
+}
+
+/// Text in UTF-16 (with a byte-order mark, or ASCII written as UTF-16
+/// without one, as some Windows tools send it) or UTF-8 with a byte-order
+/// mark, as plain UTF-8; other bytes unchanged. `None` when the bytes say
+/// they are UTF-16 and are not valid UTF-16: the caller refuses them as
+/// text, not as an unknown format.
+pub fn utf8_text(bytes: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    use std::borrow::Cow;
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return Some(Cow::Borrowed(rest));
+    }
+    let (units, little_endian) = if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        (rest, true)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (rest, false)
+    } else if looks_like_utf16_ascii(bytes, true) {
+        (bytes, true)
+    } else if looks_like_utf16_ascii(bytes, false) {
+        (bytes, false)
+    } else {
+        return Some(Cow::Borrowed(bytes));
+    };
+    if !units.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = units.chunks_exact(2).map(|pair| {
+        if little_endian {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()
+        .map(|text| Cow::Owned(text.into_bytes()))
+}
+
+/// Printable ASCII as UTF-16 without a byte-order mark: every other byte
+/// zero. PDFs and images never look like this.
+fn looks_like_utf16_ascii(bytes: &[u8], little_endian: bool) -> bool {
+    bytes.len() >= 4
+        && bytes.len().is_multiple_of(2)
+        && bytes.chunks_exact(2).all(|pair| {
+            let (low, high) = if little_endian {
+                (pair[0], pair[1])
+            } else {
+                (pair[1], pair[0])
+            };
+            high == 0 && (low.is_ascii_graphic() || low.is_ascii_whitespace())
+        })
 }
 
 /// Bounds on what the verifier reads, against hostile or absurd inputs.
@@ -284,6 +336,18 @@ impl<'a> Verifier<'a> {
                 (parts.seal_text.iter().cloned().collect(), Some(parts))
             }
         };
+        // 2. The PDF's own signature, before anything it carries is used:
+        // a certificate whose seal was altered or removed fails here, not
+        // as «no seal found». An unsigned PDF without a seal is simply not
+        // a certificate.
+        let pdf_signer = match (input, &pdf_parts) {
+            (Input::Pdf(pdf_bytes), Some(parts))
+                if parts.seal_text.is_some() || parts.is_signed() =>
+            {
+                Some(pdf::check_signature(pdf_bytes, parts, self.trust)?)
+            }
+            _ => None,
+        };
         let Some((first, others)) = texts.split_first() else {
             return Err(Stop::NotFound);
         };
@@ -299,20 +363,24 @@ impl<'a> Verifier<'a> {
         }
         .map_err(ReadError::from)?;
 
-        // 2. The PDF's own signature, before anything it carries is used.
-        let pdf_signer = match (input, &pdf_parts) {
-            (Input::Pdf(pdf_bytes), Some(parts)) => {
-                Some(pdf::check_signature(pdf_bytes, parts, self.trust)?)
-            }
-            _ => None,
-        };
-
         // 3.–6. Parse the seal, find its signer, check its signature, and
         // that the signer was valid at issuance for the seal's comune:
         // `seal::verify_parsed` fails closed at the first that does not
         // hold, and only then are the claims decoded.
         let parsed = ParsedSeal::parse(&bytes)?;
         let verified = seal::verify_parsed(&parsed, self.trust as &dyn TrustList, now)?;
+        // 4. (continued) A signer the comune revoked as compromised: what
+        // it sealed from the revocation on is not the comune's. Its `iat`
+        // is only known once the signature holds.
+        if let Some(since) = self.trust.revoked_at(&verified.kid())
+            && verified.claims().issued_at >= since
+        {
+            return Err(VerifyError::SignerRevoked {
+                kid: verified.kid(),
+                since,
+            }
+            .into());
+        }
 
         // 7. Claims sane: issued no later than now (checked above, with
         // clock skew) and valid until after issue. The seal's decoder
@@ -326,16 +394,11 @@ impl<'a> Verifier<'a> {
             return Err(VerifyError::Claims("la scadenza precede il rilascio").into());
         }
 
-        // 8. A PDF's seal and its signature come from the same comune,
-        // both signers trusted (steps 2 and 4).
-        if let Some(signer) = &pdf_signer
-            && signer.certificate.comune() != claims.issuer
-        {
-            return Err(Disagreement::Comune {
-                seal: claims.issuer,
-                pdf: signer.certificate.comune(),
-            }
-            .into());
+        // 8. A PDF's seal and its signature belong to one certificate: the
+        // same comune (both signers trusted, steps 2 and 4), the same
+        // number, and signed when the seal says it was issued.
+        if let Some(signer) = &pdf_signer {
+            agreement(signer, claims)?;
         }
         Ok(Authentic {
             verified,
@@ -373,6 +436,9 @@ impl<'a> Verifier<'a> {
                     .trust
                     .signer_certificate(&authentic.verified.kid())
                     .map(SignerFacts::of);
+                if let Some(since) = self.trust.revoked_at(&authentic.verified.kid()) {
+                    report.warn(report::Warning::signer_revoked_later(since));
+                }
                 report.pdf_signature = authentic.pdf.map(|signer| PdfSignatureFacts {
                     signer: SignerFacts::of(&signer.certificate),
                     signed_at: signer.signed_at,
@@ -403,4 +469,32 @@ fn query(authentic: &Authentic, now: OffsetDateTime) -> StatusQuery {
         kid: authentic.verified.kid(),
         at: now,
     }
+}
+
+/// How far apart the PDF's signing time and the seal's issue time may be:
+/// the issuer writes both from one clock reading, to the second.
+const AGREEMENT_TOLERANCE: time::Duration = time::Duration::minutes(1);
+
+/// Step 8: the PDF's signature and its seal are of one certificate.
+fn agreement(signer: &pdf::PdfSigner, claims: &seal::Claims) -> Result<(), Disagreement> {
+    if signer.certificate.comune() != claims.issuer {
+        return Err(Disagreement::Comune {
+            seal: claims.issuer,
+            pdf: signer.certificate.comune(),
+        });
+    }
+    let number = claims.number.to_string();
+    if signer.number() != Some(number.as_str()) {
+        return Err(Disagreement::Number {
+            seal: number,
+            pdf: signer.number().map(str::to_owned),
+        });
+    }
+    if (signer.signed_at - claims.issued_at).abs() > AGREEMENT_TOLERANCE {
+        return Err(Disagreement::SigningTime {
+            seal: claims.issued_at,
+            pdf: signer.signed_at,
+        });
+    }
+    Ok(())
 }

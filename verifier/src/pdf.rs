@@ -21,7 +21,7 @@ use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 use x509_cert::Certificate;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use crate::error::{PdfSignatureError, ReadError};
+use crate::error::{Cause, PdfSignatureError, ReadError};
 use crate::{Limits, Trust};
 
 /// The document information key that carries the seal's text (the issuer
@@ -46,6 +46,7 @@ struct SignatureDictionary {
     byte_range: Vec<i64>,
     contents: Option<Vec<u8>>,
     signing_time: Option<Vec<u8>>,
+    reason: Option<String>,
 }
 
 /// The PDF's signer, once its signature holds.
@@ -55,6 +56,26 @@ pub(crate) struct PdfSigner {
     pub(crate) certificate: CertificateInfo,
     /// The claimed signing time (`/M`).
     pub(crate) signed_at: OffsetDateTime,
+    /// The signature's `/Reason`: the issuer writes the certificate's kind
+    /// and number («Certificato di residenza n. 2026/000123»).
+    pub(crate) reason: Option<String>,
+}
+
+impl PdfSigner {
+    /// The certificate number the signature's `/Reason` names.
+    pub(crate) fn number(&self) -> Option<&str> {
+        self.reason
+            .as_deref()
+            .and_then(|reason| reason.rsplit_once(" n. "))
+            .map(|(_, number)| number.trim())
+    }
+}
+
+impl PdfParts {
+    /// Whether the PDF has any signature dictionary.
+    pub(crate) fn is_signed(&self) -> bool {
+        !self.signatures.is_empty()
+    }
 }
 
 /// Reads the parts of a PDF the verifier uses.
@@ -70,7 +91,7 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<PdfParts, ReadError>
         ..LoadOptions::default()
     };
     let document = Document::load_mem_with_options(bytes, options)
-        .map_err(|error| ReadError::Pdf(error.to_string()))?;
+        .map_err(|error| ReadError::Pdf(Cause::new("pdf_syntax", error.to_string())))?;
     if document.is_encrypted() || document.was_encrypted() {
         return Err(ReadError::PdfEncrypted);
     }
@@ -104,6 +125,10 @@ pub(crate) fn read(bytes: &[u8], limits: &Limits) -> Result<PdfParts, ReadError>
                     .and_then(Object::as_str)
                     .ok()
                     .map(<[u8]>::to_vec),
+                reason: dict
+                    .get(b"Reason")
+                    .ok()
+                    .and_then(|reason| lopdf::decode_text_string(reason).ok()),
             })
         })
         .collect();
@@ -157,13 +182,15 @@ pub(crate) fn check_signature(
         .as_deref()
         .and_then(parse_pdf_date)
         .ok_or(PdfSignatureError::NoSigningTime)?;
-    let revoked = trust.revoked_at(&kid).is_some_and(|at| signed_at >= at);
-    if !trusted.is_valid_at(signed_at) || revoked {
+    // A signer revoked as compromised is refused at the seal's key step;
+    // the agreement step holds the PDF's signing time to the seal's.
+    if !trusted.is_valid_at(signed_at) {
         return Err(PdfSignatureError::SignerNotValidAtSigning { kid, signed_at });
     }
     Ok(PdfSigner {
         certificate: trusted,
         signed_at,
+        reason: signature.reason.clone(),
     })
 }
 
@@ -250,7 +277,9 @@ struct EssCertIdV2 {
 /// signing-certificate-v2 names the signer's certificate, and a signature
 /// over those attributes by that certificate's key.
 fn check_cms(der: &[u8], digest: &[u8; 32]) -> Result<CertificateInfo, PdfSignatureError> {
-    let cms = |error: der::Error| PdfSignatureError::Cms(error.to_string());
+    let cms = |error: der::Error| PdfSignatureError::Cms(Cause::new("cms_der", error.to_string()));
+    let structure =
+        |code: &'static str, text: String| PdfSignatureError::Cms(Cause::new(code, text));
     let mut reader = der::SliceReader::new(der).map_err(cms)?;
     let content_info = ContentInfo::decode(&mut reader).map_err(cms)?;
     let used = usize::try_from(reader.position()).map_err(cms)?;
@@ -260,19 +289,21 @@ fn check_cms(der: &[u8], digest: &[u8; 32]) -> Result<CertificateInfo, PdfSignat
         ));
     }
     if content_info.content_type != rfc5911::ID_SIGNED_DATA {
-        return Err(PdfSignatureError::Cms("non è una SignedData".into()));
+        return Err(structure("cms_not_signed_data", "not a SignedData".into()));
     }
     let signed_data: SignedData = content_info.content.decode_as().map_err(cms)?;
     let encapsulated = &signed_data.encap_content_info;
     if encapsulated.econtent_type != rfc5911::ID_DATA || encapsulated.econtent.is_some() {
-        return Err(PdfSignatureError::Cms(
-            "il contenuto firmato non è staccato (id-data senza eContent)".into(),
+        return Err(structure(
+            "cms_not_detached",
+            "the signed content is not detached (id-data without eContent)".into(),
         ));
     }
     let mut signers = signed_data.signer_infos.0.iter();
     let (Some(info), None) = (signers.next(), signers.next()) else {
-        return Err(PdfSignatureError::Cms(
-            "la firma deve avere esattamente un firmatario".into(),
+        return Err(structure(
+            "cms_signer_count",
+            "a PAdES signature has exactly one signer".into(),
         ));
     };
     if info.digest_alg.oid != rfc5912::ID_SHA_256 {
@@ -288,24 +319,26 @@ fn check_cms(der: &[u8], digest: &[u8; 32]) -> Result<CertificateInfo, PdfSignat
     let attributes = info
         .signed_attrs
         .as_ref()
-        .ok_or_else(|| PdfSignatureError::Cms("mancano gli attributi firmati".into()))?;
+        .ok_or_else(|| structure("cms_no_signed_attributes", "no signed attributes".into()))?;
     let single = |oid: ObjectIdentifier| -> Result<&Any, PdfSignatureError> {
         let mut found = attributes.iter().filter(|attribute| attribute.oid == oid);
         match (found.next(), found.next()) {
             (Some(attribute), None) if attribute.values.len() == 1 => attribute
                 .values
                 .get(0)
-                .ok_or_else(|| PdfSignatureError::Cms(format!("attributo {oid} vuoto"))),
-            _ => Err(PdfSignatureError::Cms(format!(
-                "l'attributo firmato {oid} manca o è ripetuto"
-            ))),
+                .ok_or_else(|| structure("cms_attribute", format!("attribute {oid} is empty"))),
+            _ => Err(structure(
+                "cms_attribute",
+                format!("signed attribute {oid} is missing or repeated"),
+            )),
         }
     };
     let content_type: ObjectIdentifier =
         single(rfc5911::ID_CONTENT_TYPE)?.decode_as().map_err(cms)?;
     if content_type != rfc5911::ID_DATA {
-        return Err(PdfSignatureError::Cms(
-            "l'attributo content-type non è id-data".into(),
+        return Err(structure(
+            "cms_content_type",
+            "the content-type attribute is not id-data".into(),
         ));
     }
     let message_digest: OctetString = single(rfc5911::ID_MESSAGE_DIGEST)?
@@ -337,9 +370,9 @@ fn check_cms(der: &[u8], digest: &[u8; 32]) -> Result<CertificateInfo, PdfSignat
         return Err(PdfSignatureError::SigningCertificateMismatch);
     }
     let certificate = CertificateInfo::from_der(&signer_der)
-        .map_err(|error| PdfSignatureError::Cms(error.to_string()))?;
+        .map_err(|error| structure("cms_certificate", error.to_string()))?;
     let key = Es256PublicKey::from_sec1(certificate.public_key())
-        .map_err(|error| PdfSignatureError::Cms(error.to_string()))?;
+        .map_err(|error| structure("cms_certificate_key", error.to_string()))?;
     // RFC 5652 §5.4: the signature covers the DER of the attributes as a SET OF.
     let signed = attributes.to_der().map_err(cms)?;
     if !key.verify_asn1(&signed, info.signature.as_bytes()) {

@@ -40,6 +40,33 @@ pub struct Report {
     pub pdf_signature: Option<PdfSignatureFacts>,
     /// QR codes in the image that were not the seal checked.
     pub ignored_codes: Vec<IgnoredCode>,
+    /// What a person must know besides the verdict (a signer revoked after
+    /// this seal was made); each is also said in `detail`.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something a person must know besides the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// A stable `snake_case` code.
+    pub code: &'static str,
+    /// In Italian.
+    pub message: String,
+}
+
+impl Warning {
+    /// The seal's signer was revoked as compromised after the seal was
+    /// made: the seal stands, but its content should be checked with the
+    /// comune.
+    pub fn signer_revoked_later(since: OffsetDateTime) -> Self {
+        Self {
+            code: "signer_revoked_later",
+            message: format!(
+                "Attenzione: il firmatario di questo sigillo è stato revocato dal Comune dal {} perché la sua chiave non è più sicura. Il sigillo è anteriore alla revoca e resta autentico, ma conviene verificarlo online sul sito del Comune o chiedere conferma al Comune.",
+                rome::date_text(since)
+            ),
+        }
+    }
 }
 
 /// The three ways a verification ends.
@@ -141,7 +168,15 @@ impl Report {
             signer: None,
             pdf_signature: None,
             ignored_codes: Vec::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Adds a warning, said in the detail too.
+    pub fn warn(&mut self, warning: Warning) {
+        self.detail.push(' ');
+        self.detail.push_str(&warning.message);
+        self.warnings.push(warning);
     }
 }
 

@@ -302,6 +302,14 @@ impl StatusList {
         {
             return Err(StatusListError::BadIssueTime(issued_at));
         }
+        // A revoked signer's key may be in other hands: nothing it signed
+        // since the revocation is believed.
+        if trust
+            .revoked_at(&kid)
+            .is_some_and(|since| issued_at >= since)
+        {
+            return Err(StatusListError::UntrustedSigner(kid));
+        }
         if let Some(at) = expires_at
             && at <= now
         {

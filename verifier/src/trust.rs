@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use ciborium::value::Value;
 use keys::{CertificateInfo, Es256PublicKey, KeyError, TrustStore};
 use seal::{ComuneCode, Kid, MAX_CLOCK_SKEW, SealSigner, TrustList, TrustedSigner};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::cose::{self, CoseError, Unverified};
 
@@ -55,6 +55,26 @@ impl Trust {
         trust
     }
 
+    /// Trust in a local key store: its comuni's CAs and signers, with the
+    /// signers revoked there.
+    pub fn from_keys(keys: &keys::KeyStore) -> Result<Self, KeyError> {
+        let mut trust = Self::new(keys.trust_store()?);
+        for (kid, since) in keys.revocations()? {
+            trust.revoke(kid, since);
+        }
+        Ok(trust)
+    }
+
+    /// Records that the signer `kid` is revoked from `since` (the earlier
+    /// date stands if it was already).
+    pub fn revoke(&mut self, kid: Kid, since: OffsetDateTime) {
+        let earliest = self
+            .revoked
+            .get(&kid)
+            .map_or(since, |&known| known.min(since));
+        self.revoked.insert(kid, earliest);
+    }
+
     /// Adds a verified trust list: its CA, its signers (each checked to be
     /// signed by that CA) and their revocations.
     pub fn add_list(&mut self, list: &SignedTrustList) -> Result<(), TrustListError> {
@@ -62,9 +82,7 @@ impl Trust {
         for entry in &list.signers {
             self.store.add_signer(entry.certificate.clone())?;
             if let Some(at) = entry.revoked_at {
-                let kid = entry.certificate.kid();
-                let earliest = self.revoked.get(&kid).map_or(at, |&known| known.min(at));
-                self.revoked.insert(kid, earliest);
+                self.revoke(entry.certificate.kid(), at);
             }
         }
         self.name_comuni();
@@ -151,14 +169,11 @@ impl From<TrustStore> for Trust {
 }
 
 impl TrustList for Trust {
-    /// The signer, its validity cut short by a revocation: whatever it
-    /// signed from the revocation on is not valid.
+    /// The signer as its certificate has it. A revocation is checked by
+    /// the verifier once the seal's signature holds and its `iat` can be
+    /// read ([`Self::revoked_at`]): it refuses the seal at the key step.
     fn signer(&self, kid: &Kid) -> Option<TrustedSigner<'_>> {
-        let mut signer = self.store.signer(kid)?;
-        if let Some(revoked) = self.revoked.get(kid) {
-            signer.not_after = signer.not_after.min(*revoked - Duration::SECOND);
-        }
-        Some(signer)
+        self.store.signer(kid)
     }
 }
 

@@ -19,7 +19,23 @@ fn failure(report: &verifier::Report) -> (Step, &VerifyError) {
 
 /// A one-page PDF whose information dictionary carries `seal_url`, if any,
 /// sealed with PAdES by `signer`.
+/// The PDF's signature names the sample residenza (2026/000123) and is
+/// made when its seal was issued, as the issuer writes them.
 fn signed_pdf_with_seal(seal_url: Option<&str>, signer: &keys::KeySigner) -> Vec<u8> {
+    signed_pdf(
+        seal_url,
+        signer,
+        "Certificato di residenza n. 2026/000123",
+        ISSUED_AT,
+    )
+}
+
+fn signed_pdf(
+    seal_url: Option<&str>,
+    signer: &keys::KeySigner,
+    reason: &str,
+    signing_time: time::OffsetDateTime,
+) -> Vec<u8> {
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let page_id = doc.add_object(dictionary! {
@@ -45,9 +61,9 @@ fn signed_pdf_with_seal(seal_url: Option<&str>, signer: &keys::KeySigner) -> Vec
     let mut bytes = Vec::new();
     doc.save_to(&mut bytes).expect("saves");
     let options = SignOptions {
-        signing_time: ISSUED_AT,
+        signing_time,
         name: "Comune".into(),
-        reason: "Rilascio del certificato".into(),
+        reason: reason.into(),
         location: "Borgo".into(),
     };
     sign_pdf(&bytes, signer, &options).expect("signs")
@@ -195,6 +211,81 @@ fn a_pdf_signed_by_one_comune_carrying_the_seal_of_anothers_certificate_is_inval
     let report =
         Verifier::new(&trust).verify_now(Input::Pdf(&own), &verifier::NoStatus, common::NOW);
     assert!(report.is_authentic(), "{}", report.detail);
+}
+
+#[test]
+fn a_pdf_whose_signature_names_another_number_or_time_than_its_seal_is_invalid() {
+    let demo = Demo::new();
+    let url = demo
+        .residenza()
+        .seal
+        .to_url("certificati.borgosigillo.example.it");
+    let other_number = signed_pdf(
+        Some(&url),
+        &demo.keys.signer,
+        "Certificato di residenza n. 2026/000124",
+        ISSUED_AT,
+    );
+    let report = demo.verify(Input::Pdf(&other_number));
+    let (step, reason) = failure(&report);
+    assert_eq!(step, Step::Agreement);
+    assert_eq!(reason.code(), "seal_and_pdf_numbers_differ");
+    assert!(
+        report.detail.contains("n. 2026/000124"),
+        "{}",
+        report.detail
+    );
+
+    let other_time = signed_pdf(
+        Some(&url),
+        &demo.keys.signer,
+        "Certificato di residenza n. 2026/000123",
+        ISSUED_AT + time::Duration::days(1),
+    );
+    let report = demo.verify(Input::Pdf(&other_time));
+    let (step, reason) = failure(&report);
+    assert_eq!(step, Step::Agreement);
+    assert_eq!(reason.code(), "seal_and_pdf_times_differ");
+}
+
+#[test]
+fn a_certificate_pdf_whose_seal_was_altered_or_removed_fails_at_the_pdf_signature() {
+    let demo = Demo::new();
+    let pdf = demo.residenza().pdf;
+    let key = b"/SigilloSeal";
+    let at = pdf
+        .windows(key.len())
+        .position(|window| window == key)
+        .expect("the seal is in the Info dictionary");
+    // Rename the key: the seal is gone, the bytes are no longer signed.
+    let mut removed = pdf.clone();
+    removed[at + 1] = b'X';
+    let report = demo.verify(Input::Pdf(&removed));
+    let (step, reason) = failure(&report);
+    assert_eq!(step, Step::PdfSignature, "{}", report.detail);
+    assert_eq!(reason.code(), "pdf_digest_mismatch");
+    // Break the seal's text: the same.
+    let mut altered = pdf.clone();
+    let digit = at + key.len() + 60;
+    altered[digit] = if altered[digit] == b'7' { b'8' } else { b'7' };
+    let report = demo.verify(Input::Pdf(&altered));
+    assert_eq!(failure(&report).0, Step::PdfSignature, "{}", report.detail);
+}
+
+#[test]
+fn an_unsigned_pdf_without_a_seal_is_no_certificate() {
+    let demo = Demo::new();
+    let mut doc = Document::with_version("1.7");
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog" });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).expect("saves");
+    let report = demo.verify(Input::Pdf(&bytes));
+    assert!(
+        matches!(report.outcome, Outcome::NotFound),
+        "{}",
+        report.detail
+    );
 }
 
 #[test]

@@ -158,3 +158,64 @@ fn a_scanner_typing_through_the_wrong_keyboard_layout_is_read_as_it_meant() {
         assert_authentic(&demo, &format!("{typed}\r\n"));
     }
 }
+
+/// What a person reads of a failure: Italian, each thing said once, the
+/// library's own words nowhere.
+fn assert_said_in_italian(report: &verifier::Report) {
+    let reason = serde_json::to_value(report).expect("JSON")["reason"].clone();
+    let message = reason["message"].as_str().expect("a message").to_owned();
+    for english in [
+        "bytes after",
+        "Io(",
+        "UnexpectedEof",
+        "Error {",
+        "malformed",
+        "expected",
+        "Syntax",
+        "void",
+        "MiB",
+    ] {
+        assert!(!message.contains(english), "{english:?} in {message:?}");
+        assert!(
+            !report.detail.contains(english),
+            "{english:?} in {}",
+            report.detail
+        );
+    }
+    let first_clause = message.split(':').next().unwrap_or_default();
+    assert_eq!(
+        message.matches(first_clause).count(),
+        1,
+        "said twice: {message:?}"
+    );
+}
+
+#[test]
+fn a_seal_with_bytes_after_it_or_cut_short_is_refused_in_italian_with_a_detail_code() {
+    let demo = Demo::new();
+    let bytes = demo.residenza().seal.0;
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(&[0x00, 0x01]);
+    let report = demo.verify(Input::Text(&seal::text::to_digits(&longer)));
+    let Outcome::Invalid { step, reason } = &report.outcome else {
+        panic!("{}", report.detail);
+    };
+    assert_eq!(*step, Step::Parse);
+    assert_eq!(reason.code(), "malformed_cbor");
+    assert_eq!(reason.detail_code(), Some("cbor_trailing_bytes"));
+    assert_eq!(
+        reason.technical().as_deref(),
+        Some("malformed CBOR: 2 bytes after the message")
+    );
+    assert_said_in_italian(&report);
+    let json = serde_json::to_value(&report).expect("JSON");
+    assert_eq!(json["reason"]["detail_code"], "cbor_trailing_bytes");
+
+    let shorter = &bytes[..bytes.len() - 10];
+    let report = demo.verify(Input::Text(&seal::text::to_digits(shorter)));
+    let Outcome::Invalid { reason, .. } = &report.outcome else {
+        panic!("{}", report.detail);
+    };
+    assert_eq!(reason.detail_code(), Some("cbor_truncated"));
+    assert_said_in_italian(&report);
+}

@@ -143,13 +143,30 @@ fn a_seal_issued_after_its_signers_revocation_is_invalid_and_one_before_is_not()
     // ISSUED_AT is 2 March, after the revocation.
     let text = demo.residenza().seal.to_digits();
     let report = Verifier::new(&trust).verify_now(Input::Text(&text), &NoStatus, NOW);
-    assert!(matches!(
-        report.outcome,
-        Outcome::Invalid {
-            step: Step::SignerValidity,
-            ..
-        }
-    ));
+    let Outcome::Invalid { step, reason } = &report.outcome else {
+        panic!("not invalid: {}", report.headline);
+    };
+    assert_eq!(*step, Step::Key);
+    assert_eq!(reason.code(), "signer_revoked");
+    assert!(
+        report.detail.contains("revocato dal Comune dal 01/03/2026"),
+        "{}",
+        report.detail
+    );
+    // The same seal inside its PDF fails at the same step.
+    let pdf = demo.residenza().pdf;
+    let report = Verifier::new(&trust).verify_now(Input::Pdf(&pdf), &NoStatus, NOW);
+    assert!(
+        matches!(
+            report.outcome,
+            Outcome::Invalid {
+                step: Step::Key,
+                ..
+            }
+        ),
+        "{}",
+        report.detail
+    );
 
     let before = SignedTrustList::open(
         &list(&demo, Some(datetime!(2026-03-03 00:00:00 UTC)))
@@ -163,6 +180,20 @@ fn a_seal_issued_after_its_signers_revocation_is_invalid_and_one_before_is_not()
     trust.add_list(&before).expect("adds");
     let report = Verifier::new(&trust).verify_now(Input::Text(&text), &NoStatus, NOW);
     assert!(report.is_authentic(), "{}", report.detail);
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].code, "signer_revoked_later");
+    assert!(
+        report.detail.contains("revocato dal Comune dal 03/03/2026"),
+        "{}",
+        report.detail
+    );
+    assert_eq!(report.warnings.len(), 1);
+    assert_eq!(report.warnings[0].code, "signer_revoked_later");
+    assert!(
+        report.detail.contains("revocato dal Comune dal 03/03/2026"),
+        "{}",
+        report.detail
+    );
 }
 
 #[test]

@@ -103,13 +103,11 @@ pub(super) async fn create(
     caller: Caller,
     body: Result<Json<NewRequestBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "richiesta troppo grande: al massimo 16 KiB",
-        ),
-        _ => ApiError::invalid(rejection.body_text()),
+    let Json(body) = body.map_err(|rejection| {
+        ApiError::json_body(
+            &rejection,
+            "un oggetto con kind, holder, requester e usage (vedere /api/v1/openapi.json)",
+        )
     })?;
     let spec = kind_by_slug(&body.kind).map_err(|error| ApiError::invalid(error.to_string()))?;
     let parts = body

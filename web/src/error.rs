@@ -6,6 +6,7 @@
 //! cause goes to the log (without personal data), never to the caller.
 
 use axum::Json;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use issuer::register::IssueError;
@@ -59,6 +60,42 @@ impl ApiError {
     /// 400: the request body or a parameter is not valid.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 400 or 413 for a JSON body that could not be taken, in Italian;
+    /// the parser's own words go to the log. `expected` says what the body
+    /// should be.
+    pub fn json_body(rejection: &JsonRejection, expected: &str) -> Self {
+        tracing::debug!(cause = %rejection.body_text(), "JSON body refused");
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "inviare il corpo come JSON, con «Content-Type: application/json»",
+            ),
+            JsonRejection::JsonSyntaxError(_) => {
+                Self::invalid(format!("il corpo non è JSON valido: atteso {expected}"))
+            }
+            JsonRejection::JsonDataError(_) => Self::invalid(format!(
+                "campi mancanti, sconosciuti o di tipo errato nel JSON: atteso {expected}"
+            )),
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "richiesta troppo grande: al massimo 16 KB",
+            ),
+            _ => Self::invalid("il corpo della richiesta non è leggibile"),
+        }
+    }
+
+    /// 400 or 413 for a body that could not be read.
+    pub fn body(rejection: &BytesRejection, too_large: impl FnOnce() -> Self) -> Self {
+        tracing::debug!(cause = %rejection.body_text(), "body refused");
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            Self::invalid("il corpo della richiesta non è leggibile: inviarlo di nuovo")
+        }
     }
 
     /// 401: no valid API key.

@@ -19,6 +19,7 @@
 
 mod api;
 pub mod error;
+mod headers;
 mod pages;
 mod templates;
 pub mod verify;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use issuer::requests::Requests;
 
 pub use verify::Verification;
@@ -86,13 +87,23 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route(
             "/verify",
             post(verify::verify).layer(DefaultBodyLimit::max(verify::MAX_VERIFY_BYTES)),
-        );
+        )
+        .fallback(headers::api_not_found)
+        .method_not_allowed_fallback(headers::api_method_not_allowed);
     let well_known = Router::new()
         .route("/status-list", get(verify::status_list))
         .route("/trust-list", get(verify::trust_list))
         .route("/ca.pem", get(verify::ca_pem));
+    let https = state
+        .requests()
+        .settings()
+        .public_base_url
+        .starts_with("https://");
     let mut router = Router::new()
         .nest("/api/v1", api)
+        .route("/api", any(headers::api_not_found))
+        .route("/api/", any(headers::api_not_found))
+        .route("/api/{*rest}", any(headers::api_not_found))
         .nest("/.well-known/sigillo/{istat}", well_known)
         .route("/v", verify_pages::routes())
         .route("/V", verify_pages::routes())
@@ -100,7 +111,11 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
         .route("/static/{name}", get(templates::assets::serve))
         .route("/health", get(|| async { "ok" }))
-        .with_state(state);
+        .with_state(state)
+        // The emulator's sandbox pages, merged below, keep their own headers.
+        .layer(axum::middleware::map_response(move |response| async move {
+            headers::secure(response, https)
+        }));
     if let Some(extra) = extra {
         router = router.merge(extra);
     }

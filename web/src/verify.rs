@@ -167,10 +167,7 @@ pub(super) async fn verify(
         .verification()
         .admit(client)
         .map_err(ApiError::rate_limited)?;
-    let body = body.map_err(|rejection| match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-        _ => ApiError::invalid(rejection.body_text()),
-    })?;
+    let body = body.map_err(|rejection| ApiError::body(&rejection, too_large))?;
     let input = api_input(&headers, body)?;
     let report = state.verification().verify(input).await.map_err(internal)?;
     Ok(report_response(&report))
@@ -181,7 +178,7 @@ pub(super) fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        "file troppo grande: al massimo 10 MiB; per una foto, ridurne la risoluzione",
+        "file troppo grande: al massimo 10 MB; per una foto, ridurne la risoluzione",
     )
 }
 
@@ -195,11 +192,19 @@ fn api_input(headers: &HeaderMap, body: Bytes) -> Result<Bytes, ApiError> {
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.trim_start().starts_with("application/json"));
+    let body = match verifier::utf8_text(&body) {
+        Some(std::borrow::Cow::Borrowed(_)) => body,
+        Some(std::borrow::Cow::Owned(text)) => Bytes::from(text),
+        None => {
+            return Err(ApiError::invalid(
+                "il testo è in UTF-16 ma non è valido: inviarlo in UTF-8",
+            ));
+        }
+    };
     let input = if json {
         let body: SealBody = serde_json::from_slice(&body).map_err(|error| {
-            ApiError::invalid(format!(
-                "JSON non valido: atteso {{\"seal\": \"testo del sigillo\"}} ({error})"
-            ))
+            tracing::debug!(%error, "verification JSON refused");
+            ApiError::invalid("JSON non valido: atteso {\"seal\": \"testo del sigillo\"}")
         })?;
         Bytes::from(body.seal.into_bytes())
     } else {

@@ -150,7 +150,7 @@ fn too_large() -> Response {
     error_page(
         StatusCode::PAYLOAD_TOO_LARGE,
         "File troppo grande",
-        "Il file supera 10 MiB. Per una foto, ridurne la risoluzione o fotografare solo il codice QR; per un PDF, caricare il certificato così come è stato scaricato.",
+        "Il file supera 10 MB. Per una foto, ridurne la risoluzione o fotografare solo il codice QR; per un PDF, caricare il certificato così come è stato scaricato.",
     )
 }
 
