@@ -107,12 +107,23 @@ impl App {
             .await
             .context("apertura del database")?;
         let templates = Templates::load(config.templates_dir.as_deref())?;
-        let verification = Verification::new(
+        let mut verification = Verification::new(
             KeyStore::new(&config.data_dir),
             store.clone(),
             &base_url,
             config.server.verify_per_minute,
         );
+        if config.server.verify_workers.is_some() || config.server.verify_queue.is_some() {
+            let workers = config
+                .server
+                .verify_workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+            let queue = config
+                .server
+                .verify_queue
+                .unwrap_or(web::queue::QUEUE_PER_WORKER * workers);
+            verification = verification.with_queue(workers, queue);
+        }
         let issuer = Issuer::new(store, KeyStore::new(&config.data_dir), templates);
         let requests = Requests::new(
             issuer,

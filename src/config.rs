@@ -52,6 +52,12 @@ pub struct ServerConfig {
     /// may make per minute, in bursts of up to as many; 0 = no limit
     /// (default 60).
     pub verify_per_minute: u32,
+    /// Image and PDF verifications run at once (default: the number of
+    /// cores); the seal's text never waits for them.
+    pub verify_workers: Option<usize>,
+    /// Image and PDF verifications that may wait for a worker (default:
+    /// 16 per worker); beyond, the answer is 503 with `Retry-After`.
+    pub verify_queue: Option<usize>,
 }
 
 /// Verifications a client address may make per minute by default.
@@ -152,6 +158,8 @@ struct FileServer {
     public_base_url: Option<String>,
     production: Option<bool>,
     verify_per_minute: Option<u32>,
+    verify_workers: Option<usize>,
+    verify_queue: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -248,6 +256,8 @@ impl Config {
             verify_per_minute: file_server
                 .verify_per_minute
                 .unwrap_or(DEFAULT_VERIFY_PER_MINUTE),
+            verify_workers: file_server.verify_workers,
+            verify_queue: file_server.verify_queue,
         };
         let pagopa = pagopa_settings(from_file.pagopa.unwrap_or_default())?;
         if server.production && !matches!(pagopa.endpoints, Some(PagoPaEndpoints::Platform { .. }))

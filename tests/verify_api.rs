@@ -7,7 +7,9 @@
 
 mod common;
 
-use common::{HOLDER, assert_schema_valid, digits, openapi_schema, spawn_app, virtuale};
+use common::{
+    HOLDER, assert_schema_valid, digits, openapi_schema, spawn_app, spawn_app_with_queue, virtuale,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use store::StatusChange;
@@ -433,4 +435,61 @@ async fn a_utf16_text_body_is_read_as_text_and_broken_utf16_refused_as_such() {
             .is_some_and(|message| message.contains("UTF-16")),
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn past_the_queue_an_upload_gets_503_with_retry_after_and_the_text_is_verified_meanwhile() {
+    let app = spawn_app_with_queue(1, 0).await;
+    let (record, _) = app.issue_exempt().await;
+    // A large white image: every pass of the QR search runs, for a while.
+    let mut png = Vec::new();
+    image::GrayImage::from_pixel(6000, 6000, image::Luma([255]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encodes");
+    let slow = {
+        let (http, url, png) = (
+            app.http.clone(),
+            format!("{}/api/v1/verify", app.base),
+            png.clone(),
+        );
+        tokio::spawn(async move {
+            http.post(url)
+                .header("Content-Type", "image/png")
+                .body(png)
+                .send()
+                .await
+                .expect("POST")
+                .status()
+        })
+    };
+    // Wait until the first is running, then knock.
+    let mut refused = None;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        let response = app
+            .http
+            .post(format!("{}/api/v1/verify", app.base))
+            .header("Content-Type", "image/png")
+            .body(png.clone())
+            .send()
+            .await
+            .expect("POST");
+        if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some(response);
+            break;
+        }
+    }
+    let refused = refused.expect("a second upload is refused while the first runs");
+    assert_eq!(refused.headers()["retry-after"], "5");
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "busy", "{body}");
+    // The text does not wait for the image.
+    let (status, report) = app.verify(digits(&record), TEXT).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_authentic_and_valid(&report);
+    assert!(
+        !slow.is_finished(),
+        "the image was still being read when the text was answered"
+    );
+    assert_eq!(slow.await.expect("joins"), StatusCode::OK);
 }

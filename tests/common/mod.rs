@@ -126,7 +126,25 @@ pub async fn spawn_app_with_mounted_emulator() -> TestApp {
     spawn(virtuale(), true).await
 }
 
+/// Starts the app with `workers` image and PDF verifications at once and
+/// `queue` waiting.
+pub async fn spawn_app_with_queue(workers: usize, queue: usize) -> TestApp {
+    spawn_configured(virtuale(), false, |config| {
+        config.server.verify_workers = Some(workers);
+        config.server.verify_queue = Some(queue);
+    })
+    .await
+}
+
 async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
+    spawn_configured(mode, mounted, |_| {}).await
+}
+
+async fn spawn_configured(
+    mode: BolloMode,
+    mounted: bool,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let Fixture {
         dir,
         data_dir,
@@ -135,7 +153,8 @@ async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
         emulator_handle,
         config_path,
     } = fixture(mode, mounted, "timeout_seconds = 2\nretries = 2\n").await;
-    let config = Config::load(Some(&config_path), Overrides::default()).expect("config loads");
+    let mut config = Config::load(Some(&config_path), Overrides::default()).expect("config loads");
+    adjust(&mut config);
     let server = App::build(&config).await.expect("server binds");
     let base = server.base_url().to_owned();
     let state = server.state().clone();

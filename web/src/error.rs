@@ -57,6 +57,21 @@ impl ApiError {
         }
     }
 
+    /// 503: too many image and PDF verifications running and waiting;
+    /// try again in `seconds`.
+    pub fn busy(seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                format!(
+                    "troppe verifiche di immagini e PDF in corso: riprovare tra {seconds} secondi (il testo del sigillo si verifica subito)"
+                ),
+            )
+        }
+    }
+
     /// 400: the request body or a parameter is not valid.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)

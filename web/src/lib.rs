@@ -21,6 +21,7 @@ mod api;
 pub mod error;
 mod headers;
 mod pages;
+pub mod queue;
 mod templates;
 pub mod verify;
 mod verify_pages;

@@ -15,7 +15,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRequest as _, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,17 +28,44 @@ use verifier::{Limits, Report};
 
 use super::AppState;
 use super::error::ApiError;
+use super::queue::{Admission, Busy, Heavy, RETRY_AFTER_SECONDS};
 
 /// Largest body `POST /api/v1/verify` and `POST /v` read: a certificate
 /// PDF is under 40 KB, a phone photo a few MB.
 pub const MAX_VERIFY_BYTES: usize = 10 * 1024 * 1024;
 
 /// Verification and the published lists (the `issuer`'s), with the
-/// per-address limit on verifications that the HTTP edge applies.
+/// per-address limit on verifications that the HTTP edge applies and the
+/// bound on image and PDF verifications running at once ([`Heavy`]).
 #[derive(Debug)]
 pub struct Verification {
     published: issuer::publish::Verification,
     limiter: RateLimiter,
+    heavy: Heavy,
+}
+
+/// Why a verification was not made.
+#[derive(Debug)]
+pub enum NotVerified {
+    /// Too many image and PDF verifications running and waiting.
+    Busy,
+    /// The verification failed on our side.
+    Failed(PublishError),
+}
+
+/// Bodies up to this size are read before the queue is asked (a seal's
+/// text is a few kilobytes); a larger body, or one of unknown size, needs
+/// its place in the queue before it is read, so a storm of uploads never
+/// holds more bodies in memory than the queue has places.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// Whether a body must be admitted to the queue before it is read.
+pub(super) fn admit_before_reading(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+        .is_none_or(|length| length > SMALL_BODY)
 }
 
 impl Verification {
@@ -49,7 +76,21 @@ impl Verification {
         Self {
             published: issuer::publish::Verification::new(keys, store, base_url),
             limiter: RateLimiter::new(per_minute),
+            heavy: Heavy::for_this_machine(),
         }
+    }
+
+    /// The same, with `workers` image and PDF verifications at once and
+    /// `queue` waiting behind them.
+    pub fn with_queue(mut self, workers: usize, queue: usize) -> Self {
+        self.heavy = Heavy::new(workers, queue);
+        self
+    }
+
+    /// A place in the queue of image and PDF verifications, taken before
+    /// a large body is read.
+    pub fn admit_heavy(&self) -> Result<Admission<'_>, Busy> {
+        self.heavy.admit()
     }
 
     /// Takes one verification from `client`'s allowance, or says in how
@@ -59,13 +100,38 @@ impl Verification {
     }
 
     /// Verifies `bytes` (seal text, PNG, JPEG or PDF, told by their bytes),
-    /// with the file size bounded by what the server reads.
-    pub async fn verify(&self, bytes: Bytes) -> Result<Report, PublishError> {
+    /// with the file size bounded by what the server reads. The seal's text
+    /// is verified at once; an image or a PDF takes a place in the queue
+    /// (`admission`, if one was taken before its body was read) and waits
+    /// for a worker, or is refused with [`NotVerified::Busy`].
+    pub async fn verify(
+        &self,
+        bytes: Bytes,
+        admission: Option<Admission<'_>>,
+    ) -> Result<Report, NotVerified> {
         let limits = Limits {
             max_file_bytes: MAX_VERIFY_BYTES,
             ..Limits::default()
         };
-        self.published.verify(Vec::from(bytes), limits).await
+        let heavy = !matches!(verifier::Input::sniff(&bytes), verifier::Input::Text(_));
+        let admission = match (heavy, admission) {
+            (false, _) => None,
+            (true, Some(admission)) => Some(admission),
+            (true, None) => Some(self.heavy.admit().map_err(|Busy| NotVerified::Busy)?),
+        };
+        let _worker = match &admission {
+            Some(admission) => Some(
+                self.heavy
+                    .start(admission)
+                    .await
+                    .map_err(|Busy| NotVerified::Busy)?,
+            ),
+            None => None,
+        };
+        self.published
+            .verify(Vec::from(bytes), limits)
+            .await
+            .map_err(NotVerified::Failed)
     }
 
     /// The published lists and the CA certificate.
@@ -160,17 +226,33 @@ struct SealBody {
 pub(super) async fn verify(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    state
-        .verification()
-        .admit(client)
-        .map_err(ApiError::rate_limited)?;
-    let body = body.map_err(|rejection| ApiError::body(&rejection, too_large))?;
+    let verification = state.verification();
+    verification.admit(client).map_err(ApiError::rate_limited)?;
+    let early = if admit_before_reading(request.headers()) {
+        Some(verification.admit_heavy().map_err(|Busy| busy())?)
+    } else {
+        None
+    };
+    let headers = request.headers().clone();
+    let body = Bytes::from_request(request, &state)
+        .await
+        .map_err(|rejection: BytesRejection| ApiError::body(&rejection, too_large))?;
     let input = api_input(&headers, body)?;
-    let report = state.verification().verify(input).await.map_err(internal)?;
+    let report = verification
+        .verify(input, early)
+        .await
+        .map_err(|refused| match refused {
+            NotVerified::Busy => busy(),
+            NotVerified::Failed(error) => internal(error),
+        })?;
     Ok(report_response(&report))
+}
+
+/// 503 for a full queue.
+fn busy() -> ApiError {
+    ApiError::busy(RETRY_AFTER_SECONDS)
 }
 
 /// 413 for a body over [`MAX_VERIFY_BYTES`].

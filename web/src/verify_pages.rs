@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use verifier::{FactLine, Outcome, Report, Status};
 
 use super::AppState;
+use super::queue::{Busy, RETRY_AFTER_SECONDS};
 use super::templates;
-use super::verify::{ClientIp, MAX_VERIFY_BYTES};
+use super::verify::{ClientIp, MAX_VERIFY_BYTES, NotVerified};
 
 /// `GET` and `POST` of `/v` and `/V`.
 pub(super) fn routes() -> MethodRouter<AppState> {
@@ -68,13 +69,22 @@ pub(super) async fn submit(
             ),
         );
     }
+    let early = if super::verify::admit_before_reading(request.headers()) {
+        match state.verification().admit_heavy() {
+            Ok(admission) => Some(admission),
+            Err(Busy) => return busy_page(),
+        }
+    } else {
+        None
+    };
     let input = match read_form(&state, request).await {
         Ok(input) => input,
         Err(response) => return response,
     };
-    match state.verification().verify(input).await {
+    match state.verification().verify(input, early).await {
         Ok(report) => result_page(&report),
-        Err(error) => {
+        Err(NotVerified::Busy) => busy_page(),
+        Err(NotVerified::Failed(error)) => {
             tracing::error!(%error, "verification page failed");
             error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,6 +162,22 @@ fn too_large() -> Response {
         "File troppo grande",
         "Il file supera 10 MB. Per una foto, ridurne la risoluzione o fotografare solo il codice QR; per un PDF, caricare il certificato così come è stato scaricato.",
     )
+}
+
+/// 503 for a full queue, with `Retry-After`.
+fn busy_page() -> Response {
+    let mut response = error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Troppe verifiche in corso",
+        &format!(
+            "In questo momento il servizio sta verificando molte immagini e PDF. Riprovare tra {RETRY_AFTER_SECONDS} secondi; il testo del sigillo, invece, si verifica subito."
+        ),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+    );
+    response
 }
 
 fn bad_form() -> Response {
