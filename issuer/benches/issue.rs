@@ -40,6 +40,7 @@ fn prepare_benches(c: &mut Criterion) {
             },
             usage: parse_usage("esente:9").expect("use"),
             bollo: None,
+            diritti_cents: None,
             issued_at: datetime!(2026-03-02 09:15:00 UTC),
         };
         let name = catalogue::spec_of(kind).map(|s| s.slug).unwrap_or("?");

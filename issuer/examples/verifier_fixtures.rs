@@ -79,6 +79,7 @@ pub(crate) fn certificates() -> Result<Vec<(String, Prepared)>, Box<dyn std::err
             },
             usage: parse_usage("esente:9")?,
             bollo: None,
+            diritti_cents: None,
             issued_at: ISSUED_AT,
         };
         let number = CertificateNumber::new(2026, sequence)?;

@@ -17,16 +17,30 @@ pub enum Validity {
 }
 
 impl Validity {
-    /// The expiry for a certificate issued at `issued_at`, if it expires.
-    /// Six months are counted as calendar months, ending the day before the
-    /// same date six months on would be ambiguous: we take 183 days, which
-    /// never ends before the calendar six months do.
+    /// The expiry for a certificate released at `issued_at`, if it expires:
+    /// the end of the day, in Italy, that the law's «sei mesi» or «un anno
+    /// dalla data di rilascio» reach counted in calendar months (codice
+    /// civile art. 2963: the term ends on the day of the month that bears
+    /// the same number as the release day, or on the month's last day when
+    /// it has no such day). Released 01/12/2026, a six-month certificate is
+    /// valid through 01/06/2027; released 31/08/2026, through 28/02/2027.
     pub fn expiry(self, issued_at: OffsetDateTime) -> Option<OffsetDateTime> {
-        match self {
-            Self::Unlimited => None,
-            Self::SixMonths => Some(issued_at + Duration::days(183)),
-            Self::OneYear => Some(issued_at + Duration::days(365)),
-        }
+        let months = match self {
+            Self::Unlimited => return None,
+            Self::SixMonths => 6,
+            Self::OneYear => 12,
+        };
+        let released = seal::rome::local(issued_at).date();
+        let last_day = add_months(released, months);
+        // The end of that day in Italy: one second before the next midnight.
+        let next = last_day
+            .next_day()
+            .unwrap_or(last_day)
+            .midnight()
+            .assume_utc();
+        let midnight =
+            next - Duration::seconds(i64::from(seal::rome::offset_at(next).whole_seconds()));
+        Some(midnight - Duration::SECOND)
     }
 
     /// The sentence printed on the certificate.
@@ -43,6 +57,17 @@ impl Validity {
             }
         }
     }
+}
+
+/// `date` moved on by `months` calendar months, on the same day of the
+/// month or, when that month is shorter, on its last day.
+fn add_months(date: time::Date, months: u8) -> time::Date {
+    let index = i32::from(u8::from(date.month())) - 1 + i32::from(months);
+    let year = date.year() + index.div_euclid(12);
+    let month = time::Month::try_from(u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1))
+        .unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day).unwrap_or(date)
 }
 
 /// One kind of the catalogue.
@@ -291,6 +316,47 @@ pub fn usage_sentence(usage: &Usage, stato_civile: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn validity_is_counted_in_calendar_months_to_the_end_of_the_day_in_italy() {
+        let day = |at: OffsetDateTime| seal::rome::date_text(at);
+        // Released on 01/12/2026 (winter time): valid through 01/06/2027.
+        let six = Validity::SixMonths
+            .expiry(datetime!(2026-12-01 10:00 UTC))
+            .expect("expires");
+        assert_eq!(day(six), "01/06/2027");
+        assert_eq!(
+            six,
+            datetime!(2027-06-01 21:59:59 UTC),
+            "23:59:59 summer time"
+        );
+        // A day the sixth month does not have: its last day.
+        let short = Validity::SixMonths
+            .expiry(datetime!(2026-08-31 08:00 UTC))
+            .expect("expires");
+        assert_eq!(day(short), "28/02/2027");
+        // Late in the evening in Italy is already the next day in UTC terms
+        // of the Italian calendar: the release day is Italy's.
+        let evening = Validity::SixMonths
+            .expiry(datetime!(2026-03-31 22:30 UTC))
+            .expect("expires");
+        assert_eq!(
+            day(evening),
+            "01/10/2026",
+            "released 01/04/2026 at 00:30 in Italy"
+        );
+        assert_eq!(
+            day(Validity::OneYear
+                .expiry(datetime!(2028-02-29 09:00 UTC))
+                .expect("expires")),
+            "28/02/2029"
+        );
+        assert_eq!(
+            Validity::Unlimited.expiry(datetime!(2026-12-01 10:00 UTC)),
+            None
+        );
+    }
 
     #[test]
     fn every_citizen_facing_anpr_kind_and_the_cdu_are_in_the_catalogue() {

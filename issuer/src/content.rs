@@ -36,6 +36,9 @@ pub struct Context {
     pub union: Option<UnionView>,
     /// For a contestuale: the slugs of the kinds it combines.
     pub parts: Vec<String>,
+    /// For a contestuale: the slug of the part printed last (in the
+    /// template's order), whose item ends the list with a full stop.
+    pub last_part: String,
     /// For a CDU: the parcels.
     pub parcels: Vec<ParcelView>,
 }
@@ -112,6 +115,17 @@ pub struct UnionView {
     pub place: String,
 }
 
+/// The order in which `templates/contestuale.txt` prints the parts.
+const CONTESTUALE_ORDER: [&str; 7] = [
+    "residenza",
+    "cittadinanza",
+    "esistenza_in_vita",
+    "stato_civile",
+    "stato_libero",
+    "nascita",
+    "stato_famiglia",
+];
+
 /// Builds the statements of a certificate of `kind` (whose eligibility has
 /// been checked) about `subject`. For a contestuale, `parts` are the kinds
 /// it combines.
@@ -143,6 +157,12 @@ pub fn build(kind: CertificateKind, parts: &[CertificateKind], subject: &Subject
             .iter()
             .filter_map(|k| crate::catalogue::spec_of(*k).map(|s| s.slug.to_owned()))
             .collect();
+        context.last_part = CONTESTUALE_ORDER
+            .iter()
+            .rev()
+            .find(|slug| context.parts.iter().any(|part| part == *slug))
+            .map(|slug| (*slug).to_owned())
+            .unwrap_or_default();
         Facts::Combined(
             parts
                 .iter()

@@ -39,6 +39,9 @@ pub struct Draft<'a> {
     pub usage: Usage,
     /// The stamp-duty payment, for a certificate in bollo.
     pub bollo: Option<BolloRef>,
+    /// The diritti di segreteria charged, in cents (0 when waived), as the
+    /// comune's fee schedule quotes them; printed in the bollo box.
+    pub diritti_cents: Option<i64>,
     /// The issue time.
     pub issued_at: OffsetDateTime,
 }
@@ -196,7 +199,11 @@ pub fn prepare(
         title: spec.kind.title().to_uppercase(),
         number: number.to_string(),
         body,
-        bollo: bollo_lines(draft.comune, &usage, draft.bollo.as_ref()),
+        bollo: {
+            let mut lines = bollo_lines(draft.comune, &usage, draft.bollo.as_ref());
+            lines.extend(draft.diritti_cents.map(diritti_line));
+            lines
+        },
         qr,
         verification_address: format!("{}/v", draft.comune.verification_host),
         how_to_check: format!(
@@ -249,6 +256,19 @@ fn subtitle(comune: &ComuneRecord, kind: CertificateKind) -> String {
         "Servizi demografici"
     };
     format!("Provincia di {} — {office}", comune.province)
+}
+
+/// The diritti di segreteria as the bollo box prints them.
+fn diritti_line(cents: i64) -> String {
+    if cents == 0 {
+        "Diritti di segreteria: non dovuti.".to_owned()
+    } else {
+        format!(
+            "Diritti di segreteria: € {},{:02}.",
+            cents / 100,
+            cents % 100
+        )
+    }
 }
 
 fn bollo_lines(comune: &ComuneRecord, usage: &Usage, bollo: Option<&BolloRef>) -> Vec<String> {

@@ -11,11 +11,12 @@ use time::OffsetDateTime;
 
 use crate::catalogue::KindSpec;
 use crate::eligibility::{self, Refusal, Subject};
+use crate::fees::FeeSchedule;
 use crate::prepare::{About, Draft, PrepareError, prepare};
 use crate::templates::Templates;
 use pagopa::notice::NoticeNumber;
 use seal::rome;
-use store::model::{CertificateRecord, CertificateStatus, Parcel};
+use store::model::{CertificateRecord, CertificateStatus, Channel, ComuneRecord, Parcel};
 use store::{NewCertificate, RegisterError, Store, StoreError};
 
 /// Issues certificates of the comuni whose keys it holds.
@@ -85,6 +86,9 @@ pub enum IssueError {
     /// The registry refused what was prepared.
     #[error("il registro ha rifiutato il certificato: {0}")]
     Registry(&'static str),
+    /// The comune's fee schedule does not read.
+    #[error("tariffe del comune non valide: {0}")]
+    Fees(crate::fees::FeesError),
 }
 
 impl Issuer {
@@ -131,6 +135,15 @@ impl Issuer {
         self.register(issuance, Some(request_id), bollo).await
     }
 
+    /// The comune's fee schedule: its own, or the default with the
+    /// amounts its record holds.
+    pub async fn fee_schedule(&self, comune: &ComuneRecord) -> Result<FeeSchedule, IssueError> {
+        match self.store.comune_fees(comune.code).await? {
+            Some(text) => FeeSchedule::from_toml(&text).map_err(IssueError::Fees),
+            None => Ok(FeeSchedule::from_comune(comune)),
+        }
+    }
+
     async fn register(
         &self,
         issuance: &Issuance,
@@ -165,12 +178,27 @@ impl Issuer {
             },
             Target::Land(applicant, parcels) => About::Land { applicant, parcels },
         };
+        let channel = match request_id {
+            Some(id) => self
+                .store
+                .request(issuance.comune, id)
+                .await?
+                .map_or(Channel::Counter, |request| request.channel),
+            None => Channel::Counter,
+        };
+        let diritti = self.fee_schedule(&comune).await?.quote(
+            issuance.spec.kind,
+            &issuance.usage,
+            channel,
+            issuance.parcels.len(),
+        );
         let draft = Draft {
             comune: &comune,
             spec: issuance.spec,
             about,
             usage: issuance.usage.clone(),
             bollo: None,
+            diritti_cents: Some(diritti.diritti_cents),
             issued_at: issuance.now,
         };
         let mut pdf_out = Vec::new();

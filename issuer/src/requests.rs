@@ -394,12 +394,14 @@ impl Requests {
     }
 
     async fn fees(&self, comune: ComuneCode) -> Result<FeeSchedule, RequestError> {
-        match self.issuer.store().comune_fees(comune).await? {
-            Some(text) => {
-                FeeSchedule::from_toml(&text).map_err(|error| RequestError::Fees(error.to_string()))
-            }
-            None => Ok(FeeSchedule::from_comune(&self.comune(comune).await?)),
-        }
+        let record = self.comune(comune).await?;
+        self.issuer
+            .fee_schedule(&record)
+            .await
+            .map_err(|error| match error {
+                IssueError::Fees(error) => RequestError::Fees(error.to_string()),
+                other => RequestError::Service(other),
+            })
     }
 
     /// requested → prepared (or issued, exempt) or refused.

@@ -363,6 +363,7 @@ fn sample_context() -> Context {
             place: "BORGO SIGILLO".into(),
         }),
         parts: CATALOGUE.iter().map(|spec| spec.slug.to_owned()).collect(),
+        last_part: "stato_famiglia".into(),
         parcels: vec![ParcelView {
             foglio: "12".into(),
             particella: "345".into(),

@@ -32,6 +32,7 @@ fn issue(
         about: About::Person { subject, parts },
         usage: parse_usage(usage).expect("valid use"),
         bollo: None,
+        diritti_cents: None,
         issued_at: datetime!(2026-03-02 09:15:00 UTC),
     };
     let number = CertificateNumber::new(2026, 123).expect("number");
@@ -358,6 +359,7 @@ fn a_cdu_lists_each_parcel_with_its_zones_shares_and_constraints() {
         },
         usage: parse_usage("esente:99:successione").expect("use"),
         bollo: None,
+        diritti_cents: None,
         issued_at: datetime!(2026-03-02 09:15:00 UTC),
     };
     let number = CertificateNumber::new(2026, 124).expect("number");
@@ -368,7 +370,8 @@ fn a_cdu_lists_each_parcel_with_its_zones_shares_and_constraints() {
     );
     assert_eq!(
         prepared.claims.expires_at,
-        Some(datetime!(2026-03-02 09:15:00 UTC) + time::Duration::days(365))
+        // One year from 02/03/2026: through 02/03/2027, the end of that day in Italy.
+        Some(datetime!(2027-03-02 22:59:59 UTC))
     );
     let Some(text) = pdf_text(&prepared.pdf) else {
         return;
@@ -430,6 +433,7 @@ fn a_prepared_certificate_is_totally_signed_and_a_changed_byte_is_caught() {
         },
         usage: parse_usage("esente:9").expect("valid use"),
         bollo: None,
+        diritti_cents: None,
         issued_at: time::OffsetDateTime::now_utc(),
     };
     let number = CertificateNumber::new(2026, 125).expect("number");

@@ -87,8 +87,29 @@ pub enum RenderError {
 /// Renders the certificate to PDF bytes.
 pub fn render(page: &CertificatePage) -> Result<Vec<u8>, RenderError> {
     let mut canvas = Canvas::default();
-    canvas.compose(page)?;
+    if canvas.compose(page, None)? == SealBlock::Alone {
+        // The text filled the page and the seal block went over alone: a
+        // seal must stand with the text it seals, so the last paragraphs
+        // (use, clause, validity) go over with it.
+        let keep = KEEP_WITH_SEAL.min(page.body.len());
+        let mut again = Canvas::default();
+        again.compose(page, Some(page.body.len() - keep))?;
+        canvas = again;
+    }
     canvas.finish(page)
+}
+
+/// How many of the last body blocks go to the next page with the seal
+/// block when it does not fit under the text.
+const KEEP_WITH_SEAL: usize = 3;
+
+/// Where the seal block landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SealBlock {
+    /// Below text on the same page.
+    WithText,
+    /// On a page of its own.
+    Alone,
 }
 
 fn mm(value: f32) -> Pt {
@@ -100,6 +121,52 @@ fn grey(level: f32) -> Color {
 }
 
 const BLUE: (f32, f32, f32) = (0.0, 0.4, 0.8);
+
+/// A letter of the demo mark: its strokes, as polylines in a box one unit
+/// high, and its advance.
+type StrokeLetter = (&'static [&'static [(f32, f32)]], f32);
+
+/// «DEMO», drawn with straight strokes.
+const DEMO_LETTERS: [StrokeLetter; 4] = [
+    (
+        &[&[
+            (0.0, 0.0),
+            (0.0, 1.0),
+            (0.5, 1.0),
+            (0.75, 0.85),
+            (0.85, 0.5),
+            (0.75, 0.15),
+            (0.5, 0.0),
+            (0.0, 0.0),
+        ]],
+        1.1,
+    ),
+    (
+        &[
+            &[(0.75, 1.0), (0.0, 1.0), (0.0, 0.0), (0.75, 0.0)],
+            &[(0.0, 0.5), (0.55, 0.5)],
+        ],
+        1.0,
+    ),
+    (
+        &[&[(0.0, 0.0), (0.0, 1.0), (0.5, 0.35), (1.0, 1.0), (1.0, 0.0)]],
+        1.3,
+    ),
+    (
+        &[&[
+            (0.42, 0.0),
+            (0.7, 0.1),
+            (0.85, 0.5),
+            (0.7, 0.9),
+            (0.42, 1.0),
+            (0.14, 0.9),
+            (0.0, 0.5),
+            (0.14, 0.1),
+            (0.42, 0.0),
+        ]],
+        1.0,
+    ),
+];
 
 #[derive(Default)]
 struct Canvas {
@@ -123,16 +190,23 @@ struct TextRun {
 enum Placement {
     /// Baseline start, in points from the page's lower left corner.
     At(f32, f32),
-    /// The demo mark, diagonal across the page, under everything else.
-    Diagonal,
 }
 
 impl Canvas {
-    fn compose(&mut self, page: &CertificatePage) -> Result<(), RenderError> {
+    /// Lays the page out; `break_before` starts a new page before that
+    /// body block. Says whether the seal block ended up alone.
+    fn compose(
+        &mut self,
+        page: &CertificatePage,
+        break_before: Option<usize>,
+    ) -> Result<SealBlock, RenderError> {
         self.new_page(page);
         let left = mm(MARGIN_MM).0;
         let width = mm(PAGE_WIDTH_MM - 2.0 * MARGIN_MM).0;
-        for block in &page.body {
+        for (index, block) in page.body.iter().enumerate() {
+            if break_before == Some(index) && index > 0 {
+                self.new_page(page);
+            }
             match block {
                 Block::Heading(text) => {
                     self.space(6.0, page);
@@ -162,10 +236,13 @@ impl Canvas {
         );
         // The seal block needs the foot of the page; start a new one if the
         // text reached it.
+        let mut placed = SealBlock::WithText;
         if self.y - BODY_LEADING < mm(MARGIN_MM + SEAL_BLOCK_MM).0 {
             self.new_page(page);
+            placed = SealBlock::Alone;
         }
-        self.seal_block(page)
+        self.seal_block(page)?;
+        Ok(placed)
     }
 
     fn new_page(&mut self, page: &CertificatePage) {
@@ -233,21 +310,58 @@ impl Canvas {
         self.y = top - 80.0;
     }
 
+    /// The demo mark: «DEMO» in large letters drawn as strokes (not text,
+    /// so it never mixes into the text a reader extracts) diagonally under
+    /// the page, and «DEMO — privo di valore legale» as one plain line
+    /// under the title.
     fn demo_mark(&mut self, index: usize) {
-        let text = "DEMO — privo di valore legale";
-        let size = 40.0;
-        self.used
-            .entry(Weight::Bold)
-            .or_default()
-            .extend(text.chars());
-        self.texts.push(TextRun {
-            page: index,
-            weight: Weight::Bold,
+        const LETTER_MM: f32 = 48.0;
+        const ORIGIN_MM: (f32, f32) = (42.0, 78.0);
+        let (sin, cos) = std::f32::consts::FRAC_PI_4.sin_cos();
+        let ops = &mut self.pages[index];
+        ops.push(Op::SetOutlineColor { col: grey(0.88) });
+        ops.push(Op::SetOutlineThickness { pt: Pt(7.0) });
+        let mut advance = 0.0;
+        for (strokes, width) in DEMO_LETTERS {
+            for stroke in strokes {
+                let points = stroke
+                    .iter()
+                    .map(|&(u, v)| {
+                        let (u, v) = ((advance + u) * LETTER_MM, v * LETTER_MM);
+                        LinePoint {
+                            p: Point {
+                                x: mm(ORIGIN_MM.0 + u * cos - v * sin),
+                                y: mm(ORIGIN_MM.1 + u * sin + v * cos),
+                            },
+                            bezier: false,
+                        }
+                    })
+                    .collect();
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points,
+                        is_closed: false,
+                    },
+                });
+            }
+            advance += width;
+        }
+        let top = mm(PAGE_HEIGHT_MM - MARGIN_MM).0;
+        let notice = "DEMO — privo di valore legale";
+        let size = 9.0;
+        let width = fonts::face(Weight::SemiBold)
+            .map(|f| f.width(notice, size))
+            .unwrap_or(0.0);
+        let centre = mm(PAGE_WIDTH_MM / 2.0).0;
+        self.text(
+            index,
+            Weight::SemiBold,
             size,
-            placement: Placement::Diagonal,
-            text: text.to_owned(),
-            color: grey(0.88),
-        });
+            centre - width / 2.0,
+            top - 68.0,
+            notice,
+            grey(0.35),
+        );
     }
 
     fn table(
@@ -549,17 +663,15 @@ impl Canvas {
             let subset = fonts::face(*weight)?.subset(chars)?;
             font_ids.insert(*weight, doc.add_font(&subset));
         }
-        // Text goes after the shapes of each page, the demo mark first so
-        // that everything else lies over it.
-        self.texts
-            .sort_by_key(|run| (run.page, !matches!(run.placement, Placement::Diagonal)));
+        // Text goes after the shapes of each page (the demo mark, drawn
+        // first, lies under everything).
+        self.texts.sort_by_key(|run| run.page);
         for run in self.texts {
             let Some(font) = font_ids.get(&run.weight) else {
                 continue;
             };
             let matrix = match run.placement {
                 Placement::At(x, y) => TextMatrix::Translate(Pt(x), Pt(y)),
-                Placement::Diagonal => TextMatrix::TranslateRotate(mm(38.0), mm(92.0), 45.0),
             };
             self.pages[run.page].extend([
                 Op::StartTextSection,
@@ -669,6 +781,88 @@ fn wrap(weight: Weight, size: f32, text: &str, width: f32) -> Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page_with(paragraphs: usize, demo: bool) -> CertificatePage {
+        let mut body = vec![Block::Heading("CERTIFICA".into())];
+        body.extend((0..paragraphs).map(|i| {
+            Block::Paragraph(format!(
+                "Paragrafo {i}: la particella ricade in zona agricola E1, articoli 12 e 14 delle norme tecniche di attuazione del piano vigente."
+            ))
+        }));
+        body.push(Block::Paragraph(
+            "Il certificato è rilasciato per uso notarile.".into(),
+        ));
+        body.push(Block::Paragraph(
+            "Validità: un anno dalla data del rilascio.".into(),
+        ));
+        CertificatePage {
+            comune_name: "Borgo Sigillo".into(),
+            comune_subtitle: "Provincia di Roma — Ufficio urbanistica".into(),
+            title: "CERTIFICATO DI DESTINAZIONE URBANISTICA".into(),
+            number: "2026/000001".into(),
+            body,
+            bollo: vec!["Imposta di bollo da assolvere.".into()],
+            qr: crate::qr::SealQr::encode("HTTPS://LOCALHOST/V#1234567890").expect("encodes"),
+            verification_address: "localhost/v".into(),
+            how_to_check: "Inquadra il codice QR.".into(),
+            place_and_date: "Borgo Sigillo, 01/12/2026".into(),
+            demo,
+            seal_url: "HTTPS://LOCALHOST/V#1234567890".into(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_demo_mark_leaves_the_text_as_it_reads() {
+        // pdftotext lays text out by position, as a reader's tools do: a
+        // mark written as text across the page mixed its letters in.
+        let Some(demo) =
+            testkit::pdf_tools::pdf_text(&render(&page_with(3, true)).expect("renders"))
+        else {
+            return;
+        };
+        let Some(plain) =
+            testkit::pdf_tools::pdf_text(&render(&page_with(3, false)).expect("renders"))
+        else {
+            return;
+        };
+        assert_eq!(demo.matches("DEMO").count(), 1, "{demo}");
+        assert!(demo.contains("DEMO — privo di valore legale"), "{demo}");
+        let words = |text: &str| {
+            text.replace("DEMO — privo di valore legale", "")
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(words(&demo), words(&plain), "{demo}");
+    }
+
+    #[test]
+    fn a_seal_block_never_stands_alone_on_a_page() {
+        // The first body length whose seal block would go over alone.
+        let paragraphs = (1..80)
+            .find(|&n| {
+                let mut canvas = Canvas::default();
+                canvas
+                    .compose(&page_with(n, false), None)
+                    .expect("composes")
+                    == SealBlock::Alone
+            })
+            .expect("some length fills the first page");
+        let page = page_with(paragraphs, false);
+        let pdf = render(&page).expect("renders");
+        let document = lopdf::Document::load_mem(&pdf).expect("reads back");
+        let last = u32::try_from(document.get_pages().len()).expect("pages");
+        assert!(last >= 2, "the text needs two pages");
+        let text = document
+            .extract_text(&[last])
+            .expect("text of the last page");
+        assert!(
+            text.contains("Validità: un anno"),
+            "the last paragraphs go over with the seal block: {text:?}"
+        );
+        assert!(text.contains("Borgo Sigillo, 01/12/2026"), "{text:?}");
+    }
 
     #[test]
     fn wrapping_keeps_every_word_and_respects_the_width() {

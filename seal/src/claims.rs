@@ -350,6 +350,11 @@ pub enum Clause {
     Immigrazione,
     /// For court cases.
     Giudiziario,
+    /// Exchanged between public administrations (exemption 10, DPR
+    /// 642/1972 Tabella B art. 16): not for private parties, so the art. 40
+    /// prohibition, which is about producing certificates to the PA, is
+    /// not printed beside it. Implied by that exemption, never chosen.
+    Amministrazione,
 }
 
 impl Clause {
@@ -359,6 +364,7 @@ impl Clause {
             Self::Estero => 1,
             Self::Immigrazione => 2,
             Self::Giudiziario => 3,
+            Self::Amministrazione => 4,
         }
     }
 
@@ -368,6 +374,7 @@ impl Clause {
             Self::Estero,
             Self::Immigrazione,
             Self::Giudiziario,
+            Self::Amministrazione,
         ]
         .into_iter()
         .find(|clause| u64::from(clause.code()) == code)

@@ -7,6 +7,9 @@
 
 use crate::{Clause, Stamp, Usage};
 
+/// ANPR's exemption 10: exchange between public administrations.
+const EXCHANGE_BETWEEN_ADMINISTRATIONS: u16 = 10;
+
 /// Why a use's text is not one Sigillo knows. The message says how to
 /// write it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +28,12 @@ pub enum UsageError {
     /// ANPR allows the immigration and court clauses only when exempt.
     #[error("la clausola {0} è ammessa solo sui certificati esenti dall'imposta di bollo")]
     ClauseNeedsExemption(&'static str),
+    /// Exemption 10 (exchange between administrations) carries its own
+    /// clause; another one contradicts it.
+    #[error(
+        "l'esenzione 10 (scambio tra pubbliche amministrazioni) ha una clausola propria: non si può indicare /{0}"
+    )]
+    ClauseContradictsExemption(String),
     /// Unknown clause name.
     #[error("clausola sconosciuta: {0:?} (clausole: estero, immigrazione, giudiziario)")]
     UnknownClause(String),
@@ -85,9 +94,35 @@ pub fn parse_usage(text: &str) -> Result<Usage, UsageError> {
                 return Err(UsageError::ClauseNeedsExemption("immigrazione"));
             }
             Clause::Giudiziario => return Err(UsageError::ClauseNeedsExemption("giudiziario")),
-            Clause::Standard | Clause::Estero => {}
+            Clause::Standard | Clause::Estero | Clause::Amministrazione => {}
         }
     }
+    // A certificate exchanged between administrations is not produced to
+    // private parties: art. 40's prohibition on producing it to the PA
+    // would contradict its use.
+    let clause = match (&stamp, clause, text.rsplit_once('/')) {
+        (
+            Stamp::Exempt {
+                code: EXCHANGE_BETWEEN_ADMINISTRATIONS,
+                ..
+            },
+            Clause::Standard,
+            _,
+        ) => Clause::Amministrazione,
+        (
+            Stamp::Exempt {
+                code: EXCHANGE_BETWEEN_ADMINISTRATIONS,
+                ..
+            },
+            _,
+            Some((_, name)),
+        ) => {
+            return Err(UsageError::ClauseContradictsExemption(
+                name.trim().to_owned(),
+            ));
+        }
+        (_, clause, _) => clause,
+    };
     Ok(Usage { stamp, clause })
 }
 
@@ -106,6 +141,8 @@ pub fn usage_text(usage: &Usage) -> String {
         Clause::Estero => format!("{head}/estero"),
         Clause::Immigrazione => format!("{head}/immigrazione"),
         Clause::Giudiziario => format!("{head}/giudiziario"),
+        // Implied by exemption 10.
+        Clause::Amministrazione => head,
     }
 }
 
@@ -128,6 +165,26 @@ impl std::fmt::Display for Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exchange_between_administrations_never_prints_the_prohibition_to_produce_it_to_them() {
+        let usage = parse_usage("esente:10").expect("parses");
+        assert_eq!(usage.clause, Clause::Amministrazione);
+        let sentence = crate::wording::clause_sentence(usage.clause);
+        assert!(!sentence.contains("non può essere prodotto"), "{sentence}");
+        assert!(sentence.contains("Tabella B, art. 16"), "{sentence}");
+        assert_eq!(usage_text(&usage), "esente:10");
+        assert_eq!(parse_usage(&usage_text(&usage)), Ok(usage));
+        assert_eq!(
+            parse_usage("esente:10/estero"),
+            Err(UsageError::ClauseContradictsExemption("estero".into()))
+        );
+        // Every other exemption keeps the art. 40 clause it is given.
+        for id in [1, 2, 3, 4, 5, 6, 7, 8, 9] {
+            let usage = parse_usage(&format!("esente:{id}")).expect("parses");
+            assert_eq!(usage.clause, Clause::Standard, "esente:{id}");
+        }
+    }
 
     #[test]
     fn uses_parse_and_print_back() {

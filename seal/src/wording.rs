@@ -163,6 +163,9 @@ pub fn clause_sentence(clause: Clause) -> &'static str {
         Clause::Giudiziario => {
             "Il presente certificato non può essere prodotto agli organi della pubblica amministrazione o ai privati gestori di pubblici servizi: è rilasciato per cause giudiziarie."
         }
+        Clause::Amministrazione => {
+            "Certificato rilasciato per lo scambio tra pubbliche amministrazioni (DPR 642/1972, Tabella B, art. 16): non è destinato ai privati."
+        }
     }
 }
 

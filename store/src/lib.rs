@@ -251,6 +251,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "requests",
         include_str!("../../migrations/0005_requests.sql"),
     ),
+    (
+        6,
+        "clause_amministrazione",
+        include_str!("../../migrations/0006_clause_amministrazione.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them.

@@ -592,6 +592,7 @@ fn clause_code(clause: Clause) -> &'static str {
         Clause::Estero => "estero",
         Clause::Immigrazione => "immigrazione",
         Clause::Giudiziario => "giudiziario",
+        Clause::Amministrazione => "amministrazione",
     }
 }
 
@@ -601,6 +602,7 @@ fn clause_from_code(code: &str) -> Option<Clause> {
         Clause::Estero,
         Clause::Immigrazione,
         Clause::Giudiziario,
+        Clause::Amministrazione,
     ]
     .into_iter()
     .find(|clause| clause_code(*clause) == code)
