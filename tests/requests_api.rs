@@ -181,6 +181,14 @@ async fn a_marca_da_bollo_digitale_binds_the_final_pdf_and_its_iubd_is_recorded(
     );
     let claims = verified_claims(&app, &issued.seal);
     assert_eq!(claims.bollo, Some(BolloRef::MarcaDigitale));
+    // The PDF promises the IUBD on the online check: the registry gives it.
+    let iubd = issued.bollo_reference.clone().expect("an IUBD");
+    let (status, report) = app.verify(bytes.to_vec(), "application/pdf").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["facts"]["bollo"]["kind"], "MARCA", "{report}");
+    assert_eq!(report["facts"]["bollo"]["iubd"], iubd.as_str(), "{report}");
+    let lines = report["facts"]["lines"].to_string();
+    assert!(lines.contains(&format!("IUBD {iubd}")), "{lines}");
 }
 
 #[tokio::test]
@@ -593,4 +601,60 @@ async fn downloading_a_request_whose_payment_is_not_open_opens_nothing() {
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(app.emulator.requests_seen(), Vec::new());
     assert_eq!(database_state(&app, &prepared.id).await, before);
+}
+
+#[tokio::test]
+async fn a_certificate_paid_a_day_later_is_dated_and_valid_from_its_release_not_its_request() {
+    let app = spawn_app(virtuale()).await;
+    let (_, request) = app.request("residenza", HOLDER, "bollo").await;
+    let prepared = certificate_of(&app, &request).await;
+    let notice = seal::notice::NoticeNumber::parse(
+        request["payment"]["notice_number"]
+            .as_str()
+            .expect("notice"),
+    )
+    .expect("a notice number");
+    // Paid at pagoPA; Sigillo learns of it a day later.
+    app.emulator.pay(&notice).expect("paid");
+    let release = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let id = request["id"].as_str().expect("id");
+    let advanced = app
+        .state
+        .requests()
+        .advance(demo(), id, release)
+        .await
+        .expect("advanced");
+    assert_eq!(advanced.state, store::model::RequestState::Issued);
+    let issued = certificate_of(&app, &request).await;
+    assert_eq!(issued.number, prepared.number, "the number stays");
+    assert_eq!(issued.status_index, prepared.status_index);
+    assert_ne!(issued.seal, prepared.seal, "sealed again at the release");
+    let released_at = issued.issued_at.expect("released");
+    assert!((released_at - release).abs() < time::Duration::seconds(1));
+    assert_eq!(
+        issued.expires_at,
+        issuer::catalogue::Validity::SixMonths.expiry(release),
+        "six months from the release"
+    );
+    let trust = keys::KeyStore::new(&app.data_dir)
+        .trust_store()
+        .expect("trust");
+    let verified = seal::verify(&issued.seal, &trust, release + time::Duration::hours(1))
+        .expect("the new seal verifies");
+    assert_eq!(
+        verified.claims().issued_at.unix_timestamp(),
+        release.unix_timestamp()
+    );
+    assert!(matches!(&verified.claims().bollo, Some(BolloRef::Iuv(iuv)) if iuv == notice.iuv()));
+    let bytes = app
+        .store
+        .certificate_pdf(demo(), &issued.id)
+        .await
+        .expect("pdf");
+    assert_eq!(seal::digest::DocumentDigest::of(&bytes), issued.pdf_sha256);
+    if let Some(text) = testkit::pdf_tools::pdf_text(&bytes) {
+        let day = seal::rome::date_text(release);
+        assert!(text.contains(&format!("Borgo Sigillo, {day}")), "{text}");
+        assert!(text.contains(notice.iuv()), "{text}");
+    }
 }

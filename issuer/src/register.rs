@@ -135,6 +135,62 @@ impl Issuer {
         self.register(issuance, Some(request_id), bollo).await
     }
 
+    /// Makes a pending anagrafe certificate again at its release, at
+    /// `issuance.now`: the same number, status index and stamp (`bollo`),
+    /// the registry's data of now, the release date printed and sealed and
+    /// its validity counted from it (DPR 445/2000 art. 41: «dalla data di
+    /// rilascio»). Nothing is stored: the caller replaces the prepared
+    /// certificate in the transaction that issues it.
+    pub async fn reseal(
+        &self,
+        issuance: &Issuance,
+        certificate: &CertificateRecord,
+        bollo: BolloRef,
+        channel: Channel,
+    ) -> Result<store::Resealed, IssueError> {
+        let comune = self
+            .store
+            .comune(issuance.comune)
+            .await?
+            .ok_or(IssueError::UnknownComune(issuance.comune))?;
+        let subject = self.subject(issuance.comune, &issuance.fiscal_code).await?;
+        let signer = self.keys.signer(issuance.comune)?;
+        let trust = self.keys.trust_store()?;
+        let diritti = self.fee_schedule(&comune).await?.quote(
+            issuance.spec.kind,
+            &issuance.usage,
+            channel,
+            0,
+        );
+        let draft = Draft {
+            comune: &comune,
+            spec: issuance.spec,
+            about: About::Person {
+                subject: &subject,
+                parts: &issuance.parts,
+            },
+            usage: issuance.usage.clone(),
+            bollo: Some(bollo),
+            diritti_cents: Some(diritti.diritti_cents),
+            issued_at: issuance.now,
+        };
+        let prepared = prepare(
+            &draft,
+            certificate.number,
+            certificate.status_index,
+            &self.templates,
+            &signer,
+            &trust,
+        )?;
+        Ok(store::Resealed {
+            seal: prepared.seal.as_bytes().to_vec(),
+            pdf: prepared.pdf,
+            kid: signer.kid(),
+            issued_at: prepared.claims.issued_at,
+            expires_at: prepared.claims.expires_at,
+        })
+    }
+
     /// The comune's fee schedule: its own, or the default with the
     /// amounts its record holds.
     pub async fn fee_schedule(&self, comune: &ComuneRecord) -> Result<FeeSchedule, IssueError> {

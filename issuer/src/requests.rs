@@ -639,12 +639,19 @@ impl Requests {
                     amount_cents: payment.amount_cents,
                     document_hash: None,
                 };
+                let checked = check_virtuale(&expected, &receipt);
+                let resealed = if checked.is_ok() {
+                    self.reseal(record, &certificate, &notice, now).await
+                } else {
+                    None
+                };
                 (
-                    check_virtuale(&expected, &receipt),
+                    checked,
                     RequestTransition::Paid {
                         receipt_id: receipt.receipt_id.clone(),
                         iubd: None,
                         paid_at: receipt.paid_at,
+                        resealed,
                     },
                 )
             }
@@ -665,6 +672,9 @@ impl Requests {
                         receipt_id: receipt.iubd.clone(),
                         iubd: Some(receipt.iubd.clone()),
                         paid_at: receipt.purchased_at,
+                        // The marca was bought for these very bytes: the
+                        // document stays as it was when it became final.
+                        resealed: None,
                     },
                 )
             }
@@ -684,6 +694,48 @@ impl Requests {
             tracing::info!(request = %record.id, number = %certificate.number, "paid: certificate issued");
         }
         Ok(issued)
+    }
+
+    /// The certificate of a paid bollo virtuale request made again at its
+    /// release (see [`Issuer::reseal`]). If that fails — the registry's
+    /// data no longer allow it, the keys are unavailable — the certificate
+    /// prepared at the request is released as it is: the payment is made,
+    /// and what it states was true at its date. Logged, without personal
+    /// data.
+    async fn reseal(
+        &self,
+        record: &RequestRecord,
+        certificate: &store::model::CertificateRecord,
+        notice: &pagopa::notice::NoticeNumber,
+        now: OffsetDateTime,
+    ) -> Option<store::Resealed> {
+        let spec = spec_of(record.kind)?;
+        let issuance = Issuance {
+            comune: record.comune,
+            spec,
+            fiscal_code: record.holder.clone(),
+            parts: record.parts.clone(),
+            parcels: Vec::new(),
+            usage: record.usage.clone(),
+            issued_by: record.created_by.clone(),
+            now,
+        };
+        match self
+            .issuer
+            .reseal(
+                &issuance,
+                certificate,
+                seal::BolloRef::Iuv(notice.iuv().to_owned()),
+                record.channel,
+            )
+            .await
+        {
+            Ok(resealed) => Some(resealed),
+            Err(error) => {
+                tracing::warn!(request = %record.id, %error, "release: the certificate prepared at the request is issued as it is");
+                None
+            }
+        }
     }
 
     async fn reject(

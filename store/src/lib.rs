@@ -64,7 +64,7 @@ pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowErr
 pub use registry::{
     CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
 };
-pub use requests::{NewRequest, PaymentOpened, RequestTransition};
+pub use requests::{NewRequest, PaymentOpened, RequestTransition, Resealed};
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

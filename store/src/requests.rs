@@ -70,11 +70,32 @@ pub enum RequestTransition {
         iubd: Option<String>,
         /// When it was paid.
         paid_at: OffsetDateTime,
+        /// The certificate made again at its release (bollo virtuale: its
+        /// date and validity count from the release, not the request), to
+        /// replace the prepared one; `None` keeps the prepared one (a
+        /// marca da bollo digitale was bought for its very bytes).
+        resealed: Option<Resealed>,
     },
     /// Withdrawn before payment.
     Cancelled,
     /// Not paid in time.
     Expired,
+}
+
+/// A pending certificate made again when it is released: same number,
+/// status index and stamp, new date, seal and PDF.
+#[derive(Debug, Clone)]
+pub struct Resealed {
+    /// The new seal.
+    pub seal: Vec<u8>,
+    /// The new signed PDF.
+    pub pdf: Vec<u8>,
+    /// Its signer.
+    pub kid: seal::Kid,
+    /// The release time the seal states.
+    pub issued_at: OffsetDateTime,
+    /// The new end of validity.
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// The columns `request_from_row` reads.
@@ -300,8 +321,33 @@ impl Store {
                 table: "requests",
                 column: "certificate_id",
             })?;
+        if let RequestTransition::Paid {
+            resealed: Some(resealed),
+            ..
+        } = transition
+        {
+            sqlx::query(
+                "UPDATE certificates SET seal = $3, pdf = $4, pdf_sha256 = $5, kid = $6, \
+                 expires_at = $7 WHERE comune = $1 AND id = $2 AND status = 'pending'",
+            )
+            .bind(comune.as_str().to_owned())
+            .bind(certificate_id.clone())
+            .bind(resealed.seal.clone())
+            .bind(resealed.pdf.clone())
+            .bind(seal::digest::DocumentDigest::of(&resealed.pdf).to_hex())
+            .bind(resealed.kid.to_hex())
+            .bind(resealed.expires_at.map(unix))
+            .execute(&mut *tx)
+            .await?;
+        }
         let (status, issued_at, iubd) = match transition {
-            RequestTransition::Paid { iubd, .. } => ("issued", Some(unix(now)), iubd.clone()),
+            RequestTransition::Paid { iubd, resealed, .. } => (
+                "issued",
+                Some(unix(
+                    resealed.as_ref().map_or(now, |resealed| resealed.issued_at),
+                )),
+                iubd.clone(),
+            ),
             RequestTransition::Cancelled | RequestTransition::Expired => ("void", None, None),
         };
         let changed = sqlx::query(

@@ -127,6 +127,7 @@ async fn a_request_moves_through_its_states_once_each_with_its_certificate() {
             receipt_id: "R-1".into(),
             iubd: None,
             paid_at: NOW,
+            resealed: None,
         };
         assert!(
             store

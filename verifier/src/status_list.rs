@@ -74,7 +74,9 @@ pub enum StatusListError {
     #[error("indice {0} oltre la dimensione massima della lista")]
     Index(u32),
     /// Not a status list token (COSE, headers, claims, compression).
-    #[error("la lista di stato non è nel formato previsto: {0}")]
+    #[error(
+        "la lista di stato non è nel formato previsto (file danneggiato, o non è una lista di stato)"
+    )]
     Malformed(String),
     /// Signed by a key that is not a trusted seal signer.
     #[error("la lista di stato è firmata da un firmatario non attendibile (kid {0})")]
@@ -83,11 +85,11 @@ pub enum StatusListError {
     #[error("la firma della lista di stato non corrisponde")]
     BadSignature,
     /// The list's validity has ended.
-    #[error("la lista di stato è scaduta il {0}")]
+    #[error("la lista di stato è scaduta il {}: scaricarne una aggiornata", seal::rome::date_time_text(*.0))]
     Expired(OffsetDateTime),
     /// The list claims to be issued in the future, or outside its signer's
     /// validity.
-    #[error("data di emissione della lista di stato non valida ({0})")]
+    #[error("data di emissione della lista di stato non valida ({})", seal::rome::date_time_text(*.0))]
     BadIssueTime(OffsetDateTime),
     /// The signer could not sign.
     #[error("firma della lista di stato non riuscita: {0}")]

@@ -218,7 +218,9 @@ pub struct SignedTrustList {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustListError {
     /// Not a signed trust list (COSE structure, headers, CBOR payload).
-    #[error("l'elenco dei firmatari non è nel formato previsto: {0}")]
+    #[error(
+        "l'elenco dei firmatari non è nel formato previsto (file danneggiato, o non è un elenco dei firmatari)"
+    )]
     Malformed(String),
     /// Signed with another key than the pinned CA's.
     #[error("l'elenco dei firmatari non è firmato dalla CA attesa (kid {found}, attesa {pinned})")]
@@ -235,10 +237,10 @@ pub enum TrustListError {
     #[error("la CA nell'elenco dei firmatari non è quella attesa")]
     CaMismatch,
     /// The list's validity has ended (or is not after its issue).
-    #[error("l'elenco dei firmatari è scaduto il {0}: scaricarne uno aggiornato")]
+    #[error("l'elenco dei firmatari è scaduto il {}: scaricarne uno aggiornato", seal::rome::date_time_text(*.0))]
     Expired(OffsetDateTime),
     /// The list claims to be issued in the future.
-    #[error("l'elenco dei firmatari ha una data di emissione futura ({0})")]
+    #[error("l'elenco dei firmatari ha una data di emissione futura ({}): controllare l'orologio di questo dispositivo", seal::rome::date_time_text(*.0))]
     IssuedInFuture(OffsetDateTime),
     /// A certificate is unusable or not signed by the CA.
     #[error("certificato dell'elenco dei firmatari: {0}")]
