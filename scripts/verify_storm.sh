@@ -27,44 +27,15 @@ command -v curl >/dev/null || { echo "curl is needed" >&2; exit 1; }
 cargo build --release --quiet --bin sigillo --example verify_storm
 target="${CARGO_TARGET_DIR:-$PWD/target}/release"
 
-scratch=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$scratch"
-}
-trap cleanup EXIT
-
+binary=$target/sigillo
 # QUEUE_OFF=1: as many workers as uploads and no queue, the comparison run.
 if [ -n "${QUEUE_OFF:-}" ]; then
-    printf '[server]\nverify_per_minute = 0\nverify_workers = %s\nverify_queue = 0\n' "$uploads" >"$scratch/sigillo.toml"
+    config=$(printf '[server]\nverify_per_minute = 0\nverify_workers = %s\nverify_queue = 0\n' "$uploads")
 else
-    printf '[server]\nverify_per_minute = 0\n' >"$scratch/sigillo.toml"
+    config=$(printf '[server]\nverify_per_minute = 0\n')
 fi
-(cd "$scratch" && RUST_LOG=warn exec "$target/sigillo" serve --listen "127.0.0.1:$port") \
-    >"$scratch/server.txt" 2>"$scratch/server.log" &
-server_pid=$!
-for _ in $(seq 1 120); do
-    grep -q '^Chiave API demo' "$scratch/server.txt" 2>/dev/null && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$scratch/server.txt" "$scratch/server.log" >&2; exit 1; }
-    sleep 1
-done
-key=$(sed -n 's/^Chiave API demo (ruolo sportello): //p' "$scratch/server.txt")
-[ -n "$key" ] || { echo "the server printed no API key" >&2; exit 1; }
-
-request=$(curl -sf -X POST "$base/api/v1/requests" -H "Authorization: Bearer $key" \
-    -H 'Content-Type: application/json' \
-    -d '{"kind":"residenza","holder":"PRSRRT80H69G504L","requester":"PRSRRT80H69G504L","use":"esente:7"}')
-python3 - "$scratch/sigillo-data/sigillo.db" >"$scratch/seal.txt" <<'PY'
-import sqlite3, sys
-seal = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT seal FROM certificates ORDER BY created_at DESC LIMIT 1").fetchone()[0]
-print(int.from_bytes(seal, "big"), end="")
-PY
-[ -s "$scratch/seal.txt" ] || { echo "no seal: $request" >&2; exit 1; }
+# shellcheck source=scripts/demo_server.sh
+. scripts/demo_server.sh "$config"
 
 "$target/examples/verify_storm" --base "$base" --pid "$server_pid" --seal "$scratch/seal.txt" \
     --uploads "$uploads" --seconds "$seconds" --width "$width" --height "$height"
