@@ -20,7 +20,7 @@ use pagopa::emulator::Emulator;
 use store::Store;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
-use web::{AppState, Verification};
+use web::{AppState, Contacts, PortalSettings, Verification};
 
 use crate::config::{Config, PagoPaEndpoints};
 
@@ -136,7 +136,7 @@ impl App {
         );
         Ok(Self {
             listener,
-            state: AppState::new(requests, verification),
+            state: AppState::with_portal(requests, verification, Some(portal_settings(config))),
             emulator,
             reconcile_every: Duration::from_secs(settings.reconcile_every_seconds),
             base_url,
@@ -186,9 +186,39 @@ fn local(address: SocketAddr) -> SocketAddr {
     }
 }
 
+/// The citizen portal of the configured comune.
+fn portal_settings(config: &Config) -> PortalSettings {
+    let portal = &config.portal;
+    PortalSettings {
+        comune: config.comune.code,
+        demo_login: portal.demo_login && !config.server.production,
+        contacts: Contacts {
+            office: portal.office.clone(),
+            address: portal.address.clone(),
+            hours: portal.hours.clone(),
+            phone: portal.phone.clone(),
+            email: portal.email.clone(),
+            pec: portal.pec.clone(),
+            dpo_email: portal.dpo_email.clone(),
+        },
+    }
+}
+
 async fn reconcile_forever(state: AppState, every: Duration) {
     loop {
-        let summary = state.requests().reconcile(OffsetDateTime::now_utc()).await;
+        let now = OffsetDateTime::now_utc();
+        match state
+            .requests()
+            .issuer()
+            .store()
+            .purge_sessions(now, web::SESSION_TIMEOUTS)
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "portal sessions that timed out deleted"),
+            Err(error) => tracing::warn!(%error, "portal sessions not purged"),
+        }
+        let summary = state.requests().reconcile(now).await;
         if summary.checked > 0 {
             tracing::info!(
                 checked = summary.checked,

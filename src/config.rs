@@ -36,6 +36,31 @@ pub struct Config {
     pub server: ServerConfig,
     /// The pagoPA adapter and the request flow.
     pub pagopa: PagoPaSettings,
+    /// The citizen portal.
+    pub portal: PortalConfig,
+}
+
+/// The citizen portal's settings (`[portal]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortalConfig {
+    /// The demo login (a visitor picks a demo resident): only for the demo
+    /// comune, never with `server.production = true` (default: on for the
+    /// demo comune outside production).
+    pub demo_login: bool,
+    /// The office that issues certificates (default «Ufficio anagrafe»).
+    pub office: Option<String>,
+    /// Its address.
+    pub address: Option<String>,
+    /// Its opening hours.
+    pub hours: Option<String>,
+    /// Its telephone number.
+    pub phone: Option<String>,
+    /// Its e-mail.
+    pub email: Option<String>,
+    /// The comune's PEC.
+    pub pec: Option<String>,
+    /// The data protection officer's e-mail, for the privacy notice.
+    pub dpo_email: Option<String>,
 }
 
 /// The HTTP server's settings (`[server]` in `sigillo.toml`).
@@ -149,6 +174,20 @@ struct FileConfig {
     comune: Option<FileComune>,
     server: Option<FileServer>,
     pagopa: Option<FilePagoPa>,
+    portal: Option<FilePortal>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePortal {
+    demo_login: Option<bool>,
+    office: Option<String>,
+    address: Option<String>,
+    hours: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    pec: Option<String>,
+    dpo_email: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -268,12 +307,37 @@ impl Config {
                  subscription_key, service_id e transfer_category in [pagopa], non l'emulatore"
             );
         }
+        let file_portal = from_file.portal.unwrap_or_default();
+        let demo_comune = code.as_str() == seal::samples::DEMO_COMUNE;
+        let demo_login = match file_portal.demo_login {
+            Some(true) if server.production => bail!(
+                "in produzione (server.production = true) l'accesso dimostrativo non è ammesso: \
+                 togliere portal.demo_login"
+            ),
+            Some(true) if !demo_comune => bail!(
+                "l'accesso dimostrativo (portal.demo_login) vale solo per il comune dimostrativo {}",
+                seal::samples::DEMO_COMUNE
+            ),
+            Some(choice) => choice,
+            None => demo_comune && !server.production,
+        };
+        let portal = PortalConfig {
+            demo_login,
+            office: file_portal.office,
+            address: file_portal.address,
+            hours: file_portal.hours,
+            phone: file_portal.phone,
+            email: file_portal.email,
+            pec: file_portal.pec,
+            dpo_email: file_portal.dpo_email,
+        };
         Ok(Self {
             data_dir,
             database_url,
             templates_dir,
             server,
             pagopa,
+            portal,
             comune: ComuneConfig {
                 code,
                 name,

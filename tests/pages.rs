@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderMap};
 use sha2::{Digest, Sha256};
 
-const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; \
+const POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// A page as the server answered it.
@@ -75,7 +75,39 @@ async fn every_page(app: &TestApp) -> Vec<Page> {
         .await
         .expect("GET return");
     pages.push(Page::of("payment return (unknown)", unknown).await);
+    for path in [
+        "/",
+        "/accedi",
+        "/informativa-privacy",
+        "/dichiarazione-accessibilita",
+        "/contatti",
+        "/pagina-che-non-esiste",
+    ] {
+        let response = app.http.get(format!("{}{path}", app.base)).send().await;
+        pages.push(Page::of(format!("portal {path}"), response.expect("GET")).await);
+    }
     pages
+}
+
+/// The style sheets a page links.
+fn stylesheets(html: &str) -> Vec<&str> {
+    let needle = "<link rel=\"stylesheet\" href=\"";
+    html.match_indices(needle)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + needle.len()..];
+            rest.find('"').map(|end| &rest[..end])
+        })
+        .collect()
+}
+
+/// The vendored Bootstrap Italia's folder, by version.
+fn vendored(url: &str) -> bool {
+    url.strip_prefix("/static/bootstrap-italia-")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(version, _)| {
+            version.split('.').count() == 3
+                && version.split('.').all(|part| part.parse::<u16>().is_ok())
+        })
 }
 
 /// The values of every `name="…"` attribute in `html`.
@@ -98,28 +130,38 @@ fn hash_in_name(url: &str) -> Option<&str> {
 }
 
 #[tokio::test]
-async fn every_page_links_only_hashed_assets_the_server_serves_as_immutable() {
+async fn every_page_links_only_hashed_or_versioned_assets_the_server_serves_as_immutable() {
     let app = spawn_app(virtuale()).await;
     let mut assets = Vec::new();
 
     for page in every_page(&app).await {
-        let sources = attribute_values(&page.html, "src");
-        let stylesheets: Vec<&str> = attribute_values(&page.html, "href")
+        let sheets = stylesheets(&page.html);
+        assert_eq!(sheets.len(), 3, "{}: {:?}", page.what, sheets);
+        for url in attribute_values(&page.html, "src")
             .into_iter()
-            .filter(|href| *href != "/v")
-            .collect();
-        assert_eq!(stylesheets.len(), 1, "{}: {:?}", page.what, stylesheets);
-        for url in sources.into_iter().chain(stylesheets) {
-            assert!(hash_in_name(url).is_some(), "{}: {url}", page.what);
+            .chain(sheets)
+        {
+            assert!(
+                hash_in_name(url).is_some() || vendored(url),
+                "{}: {url}",
+                page.what
+            );
             assets.push(url.to_owned());
         }
     }
     assets.sort();
     assets.dedup();
+    let (hashed, versioned): (Vec<_>, Vec<_>) =
+        assets.iter().partition(|url| hash_in_name(url).is_some());
     assert_eq!(
-        assets.len(),
+        hashed.len(),
         4,
-        "one style sheet, three scripts: {assets:?}"
+        "one style sheet, three scripts: {hashed:?}"
+    );
+    assert_eq!(
+        versioned.len(),
+        2,
+        "Bootstrap Italia and its fonts: {versioned:?}"
     );
 
     for url in assets {
@@ -146,12 +188,41 @@ async fn every_page_links_only_hashed_assets_the_server_serves_as_immutable() {
         };
         assert_eq!(content_type, expected, "{url}");
         let body = response.bytes().await.expect("body");
-        let digest = hex::encode(Sha256::digest(&body));
-        assert_eq!(
-            Some(&digest[..10]),
-            hash_in_name(&url),
-            "{url}: the name is the content's"
-        );
+        if let Some(hash) = hash_in_name(&url) {
+            let digest = hex::encode(Sha256::digest(&body));
+            assert_eq!(&digest[..10], hash, "{url}: the name is the content's");
+        }
+    }
+
+    // The fonts the font sheet names are served too, as fonts.
+    let sheet = app
+        .http
+        .get(format!(
+            "{}/static/bootstrap-italia-2.18.3/fonts.css",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("GET fonts.css")
+        .text()
+        .await
+        .expect("text");
+    for font in sheet
+        .split("url(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+    {
+        let response = app
+            .http
+            .get(format!(
+                "{}/static/bootstrap-italia-2.18.3/{font}",
+                app.base
+            ))
+            .send()
+            .await
+            .expect("GET font");
+        assert_eq!(response.status(), StatusCode::OK, "{font}");
+        assert_eq!(response.headers()[CONTENT_TYPE], "font/woff2", "{font}");
     }
 }
 
@@ -167,10 +238,10 @@ async fn an_unknown_or_stale_asset_name_is_not_found() {
         .text()
         .await
         .expect("html");
-    let current = attribute_values(&page, "href")
+    let current = stylesheets(&page)
         .into_iter()
-        .find(|href| href.ends_with(".css"))
-        .expect("a style sheet")
+        .find(|href| hash_in_name(href).is_some())
+        .expect("a hashed style sheet")
         .to_owned();
     let hash = hash_in_name(&current).expect("hashed");
     let stale = current.replace(hash, "0000000000");
@@ -180,6 +251,9 @@ async fn an_unknown_or_stale_asset_name_is_not_found() {
         "/static/sigillo.css",
         "/static/nessuno.0123456789.js",
         "/static/..%2FCargo.toml",
+        "/static/bootstrap-italia-2.18.3/README.md",
+        "/static/bootstrap-italia-2.18.3/../../Cargo.toml",
+        "/static/bootstrap-italia-0.0.1/css/bootstrap-italia.min.css",
     ] {
         let response = app
             .http
@@ -188,7 +262,12 @@ async fn an_unknown_or_stale_asset_name_is_not_found() {
             .await
             .expect("GET");
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{url}");
-        assert!(response.headers().get(CACHE_CONTROL).is_none(), "{url}");
+        // Never kept: no cache header, or the HTML 404 page's no-store.
+        let kept = response
+            .headers()
+            .get(CACHE_CONTROL)
+            .is_some_and(|value| value != "no-store");
+        assert!(!kept, "{url}");
     }
 }
 
@@ -224,16 +303,29 @@ async fn every_page_carries_the_content_security_policy_and_nothing_inline() {
 #[tokio::test]
 async fn the_payment_page_names_the_comune_and_the_verification_pages_stay_neutral() {
     let app = spawn_app(virtuale()).await;
-    let header = format!("<p class=\"ente\">Comune di {}</p>", store::demo::NAME);
+    let header = format!(
+        "<span class=\"d-lg-block navbar-brand\">Comune di {}</span>",
+        store::demo::NAME
+    );
 
     for page in every_page(&app).await {
         let what = &page.what;
         assert!(page.html.contains("<html lang=\"it\">"), "{what}");
         assert!(
             page.html
-                .contains("Sigillo — certificati con sigillo elettronico"),
+                .contains("Certificati con sigillo elettronico, verificabili da chiunque."),
             "{what}"
         );
+        for link in [
+            "/informativa-privacy",
+            "/dichiarazione-accessibilita",
+            "/contatti",
+        ] {
+            assert!(
+                page.html.contains(&format!("<a href=\"{link}\">")),
+                "{what}: {link}"
+            );
+        }
         assert!(page.html.contains("<a href=\"/v\">"), "{what}");
         match what.as_str() {
             "payment return" => {
@@ -246,10 +338,20 @@ async fn the_payment_page_names_the_comune_and_the_verification_pages_stay_neutr
                 assert!(page.html.contains(&header), "{what}: {}", page.html);
                 assert!(page.html.contains("Richiesta non trovata"), "{what}");
             }
+            "portal /pagina-che-non-esiste" => {
+                assert_eq!(page.status, StatusCode::NOT_FOUND);
+                assert!(page.html.contains(&header), "{what}: {}", page.html);
+                assert!(page.html.contains("Pagina non trovata"), "{what}");
+            }
+            portal if portal.starts_with("portal ") => {
+                assert_eq!(page.status, StatusCode::OK, "{what}");
+                assert!(page.html.contains(&header), "{what}: {}", page.html);
+            }
             _ => {
                 assert!(
-                    page.html
-                        .contains("<p class=\"ente\">Verifica dei certificati</p>"),
+                    page.html.contains(
+                        "<span class=\"d-lg-block navbar-brand\">Verifica dei certificati</span>"
+                    ),
                     "{what}: {}",
                     page.html
                 );

@@ -130,9 +130,30 @@ async fn the_demo_set_up_pays_through_the_emulator_mounted_in_the_server() {
     let checkout = request["payment"]["checkout_url"]
         .as_str()
         .expect("checkout");
+    // Sigillo's own pay address, which puts the notice in a Checkout cart
+    // of the mounted emulator.
+    assert_eq!(
+        checkout,
+        format!(
+            "{}/pagamenti/{}/{}/paga",
+            app.base,
+            store::demo::code(),
+            request["id"].as_str().expect("id")
+        )
+    );
+    let landed = app
+        .http
+        .get(checkout)
+        .send()
+        .await
+        .expect("follow the pay address");
     assert!(
-        checkout.starts_with(&format!("{}/sandbox/pagopa/", app.base)),
-        "{checkout}"
+        landed
+            .url()
+            .as_str()
+            .starts_with(&format!("{}/sandbox/pagopa/checkout/", app.base)),
+        "{}",
+        landed.url()
     );
     let (_, page) = app.pay(&request).await;
     assert!(page.contains("Pagamento ricevuto"), "{page}");

@@ -114,11 +114,13 @@ async fn a_revoked_certificate_leads_with_not_valid_in_red_in_a_browser() {
 }
 
 /// The address of the page's stylesheet.
+/// Sigillo's own style sheet (the last linked, after Bootstrap Italia's).
 fn stylesheet(html: &str) -> &str {
     html.split("<link rel=\"stylesheet\" href=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a stylesheet")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.starts_with("/static/sigillo."))
+        .expect("Sigillo's style sheet")
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ use time::OffsetDateTime;
 use crate::catalogue::{CatalogueError, spec_of};
 use crate::fees::{FeeSchedule, Quote};
 use crate::register::{BolloPlan, Issuance, IssueError, Issuer, notice_for};
-use pagopa::client::{Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
+use pagopa::client::{CartOrder, Debtor, MarcaOrder, PagoPa, PagoPaError, VirtualeOrder};
 use pagopa::receipt::{Expected, ReceiptRejected, check_marca, check_virtuale};
 use store::model::{
     BolloMode, Channel, ComuneRecord, PaymentMode, PaymentRecord, RequestRecord, RequestState,
@@ -80,8 +80,11 @@ pub struct Submission {
     pub usage: Usage,
     /// The calling key's role: decides the channel and who may ask.
     pub role: ApiKeyRole,
-    /// The calling key's id.
+    /// The calling key's id, or the portal session's name.
     pub key_id: String,
+    /// The portal form's random key: the same form sent twice makes one
+    /// request ([`store::NewRequest::form_key`]).
+    pub form_key: Option<String>,
 }
 
 /// Why a request could not be made or moved on.
@@ -130,6 +133,22 @@ pub enum RequestError {
     /// withdrawn.
     #[error("la richiesta nello stato «{}» non può essere annullata", .0.italian())]
     NotCancellable(RequestState),
+}
+
+/// Where [`Requests::checkout`] sends the payer.
+#[derive(Debug, Clone)]
+pub enum PayStep {
+    /// To this checkout page.
+    Checkout(String),
+    /// Nowhere: the request is not waiting for payment (paid, expired,
+    /// exempt, …); here it is.
+    NotPayable(RequestRecord),
+}
+
+/// What the payer reads as the payment's subject, at the position and in
+/// the checkout cart alike.
+fn payment_description(number: seal::CertificateNumber) -> String {
+    format!("Certificato n. {number} — imposta di bollo e diritti di segreteria")
 }
 
 /// What a reconciliation pass did.
@@ -248,6 +267,7 @@ impl Requests {
                 usage: usage.clone(),
                 channel,
                 created_by: submission.key_id.clone(),
+                form_key: submission.form_key.clone(),
                 now,
             })
             .await?;
@@ -354,6 +374,43 @@ impl Requests {
             )
             .await?;
         Ok(pdf)
+    }
+
+    /// Where to send the payer of request `id` now: for a bollo virtuale
+    /// waiting for payment, the pagoPA Checkout page of a cart holding its
+    /// notice; for a marca da bollo digitale, the MBD service's checkout.
+    /// Asked again (a reload, a second click), the answer is the same
+    /// notice: a request has one payment, never a second. A request that
+    /// is not waiting for payment is answered as it is, to show.
+    #[tracing::instrument(skip_all, fields(comune = %comune, request = id))]
+    pub async fn checkout(&self, comune: ComuneCode, id: &str) -> Result<PayStep, RequestError> {
+        let record = self.get(comune, id).await?;
+        let payment = match (&record.state, &record.payment) {
+            (RequestState::AwaitingPayment, Some(payment)) => payment.clone(),
+            _ => return Ok(PayStep::NotPayable(record)),
+        };
+        if payment.mode == PaymentMode::Marca {
+            return Ok(PayStep::Checkout(payment.checkout_url));
+        }
+        let comune_record = self.comune(comune).await?;
+        let certificate = self.certificate(&record).await?;
+        let order = CartOrder {
+            notice: payment.notice_number,
+            creditor_fiscal_code: comune_record.creditor_fiscal_code.clone(),
+            amount_cents: payment.amount_cents,
+            company_name: format!("Comune di {}", comune_record.name),
+            description: payment_description(certificate.number),
+            return_url: format!(
+                "{}/pagamenti/{}/{}",
+                self.settings.public_base_url.trim_end_matches('/'),
+                comune,
+                record.id
+            ),
+            email: record.email.clone(),
+        };
+        let url = self.pagopa.checkout_cart(&order).await?;
+        tracing::info!("payer sent to pagoPA Checkout");
+        Ok(PayStep::Checkout(url))
     }
 
     /// Advances every request not at the end of its life: at start-up and
@@ -481,10 +538,7 @@ impl Requests {
             record.comune,
             record.id
         );
-        let description = format!(
-            "Certificato n. {} — imposta di bollo e diritti di segreteria",
-            certificate.number
-        );
+        let description = payment_description(certificate.number);
         let opened = match comune.bollo_mode {
             BolloMode::Virtuale { .. } => {
                 let notice = notice_for(self.settings.segregation_code, certificate.number)
@@ -498,6 +552,10 @@ impl Requests {
                     .ok_or(RequestError::Config(
                         "l'IBAN di tesoreria del comune non è configurato",
                     ))?;
+                // The payer goes to Sigillo's own address, which puts the
+                // notice in a pagoPA Checkout cart when followed
+                // ([`Requests::checkout`]): a cart's page is made per visit.
+                let pay_url = format!("{return_url}/paga");
                 let order = VirtualeOrder {
                     company_name: format!("Comune di {}", comune.name),
                     iban,
@@ -518,7 +576,7 @@ impl Requests {
                     amount_cents: order.amount_cents,
                     iupd: Some(iupd),
                     notice_number: opened.notice,
-                    checkout_url: opened.checkout_url,
+                    checkout_url: pay_url,
                     pay_by,
                 }
             }

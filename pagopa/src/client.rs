@@ -29,8 +29,8 @@ use time::format_description::well_known::Rfc3339;
 use super::amount;
 use super::notice::NoticeNumber;
 use super::wire::{
-    CartResponse, MbdContent, MbdNotice, MbdReceipt, MbdRequest, PaymentOption, PaymentPosition,
-    PositionResponse, Problem, ReturnUrls, Transfer,
+    CartNotice, CartRequest, CartResponse, CartReturnUrls, MbdContent, MbdNotice, MbdReceipt,
+    MbdRequest, PaymentOption, PaymentPosition, PositionResponse, Problem, ReturnUrls, Transfer,
 };
 use super::xml;
 
@@ -46,10 +46,11 @@ pub struct PagoPaConfig {
     /// The marca da bollo digitale service, e.g.
     /// `https://api.platform.pagopa.it/pagopa-mbd-service/v1`.
     pub mbd_base_url: String,
-    /// Where payers of a bollo virtuale are sent to pay: the checkout URL is
-    /// `<checkout_base_url>/<notice number>?returnUrl=<return URL>`. For the
-    /// emulator, its checkout page; see the module documentation of
-    /// [`crate`] for a real deployment.
+    /// pagoPA Checkout, e.g. `https://api.platform.pagopa.it/checkout`:
+    /// payers of a bollo virtuale are sent where its carts API
+    /// (`<checkout_base_url>/ec/v1/carts`, [`PagoPa::checkout_cart`])
+    /// redirects. The emulator also serves a payment page per notice at
+    /// `<checkout_base_url>/<notice number>?returnUrl=<return URL>`.
     pub checkout_base_url: String,
     /// The `Ocp-Apim-Subscription-Key` of the API product.
     pub subscription_key: String,
@@ -224,6 +225,26 @@ pub struct MarcaOrder {
     /// Where the checkout sends the payer back, with `outcome=ok`,
     /// `outcome=cancelled` or `outcome=error` added to its query.
     pub return_url: String,
+}
+
+/// A notice to pay through pagoPA Checkout's carts API (`POST /carts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartOrder {
+    /// The notice to pay.
+    pub notice: NoticeNumber,
+    /// The creditor's fiscal code (11 digits).
+    pub creditor_fiscal_code: String,
+    /// The amount, in cents, as the debt position states it.
+    pub amount_cents: i64,
+    /// The creditor's name as the payer sees it (at most 140 characters).
+    pub company_name: String,
+    /// What is paid for (at most 140 characters).
+    pub description: String,
+    /// Where Checkout sends the payer back: the return address, to which
+    /// `outcome=ok`, `outcome=cancelled` or `outcome=error` is added.
+    pub return_url: String,
+    /// Where Checkout sends the payment's receipt, if given.
+    pub email: Option<String>,
 }
 
 /// A payment opened: its notice number and where to send the payer.
@@ -411,6 +432,8 @@ const DETAIL_LIMIT: usize = 300;
 struct Answer {
     status: StatusCode,
     body: String,
+    /// The `Location` header, for the carts API's redirect.
+    location: Option<String>,
 }
 
 impl PagoPa {
@@ -431,7 +454,10 @@ impl PagoPa {
         if config.timeout.is_zero() {
             return Err(PagoPaError::Config("timeout must be above zero".into()));
         }
+        // Redirects are answers, not hops: the carts API's 302 names the
+        // checkout page for the payer, and no other call expects one.
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .user_agent(concat!("sigillo/", env!("CARGO_PKG_VERSION")))
@@ -494,6 +520,54 @@ impl PagoPa {
             notice: order.notice,
             checkout_url: self.checkout_url(&order.notice, &order.return_url)?,
         })
+    }
+
+    /// Puts `order`'s notice in a pagoPA Checkout cart and answers the
+    /// checkout page to send the payer to (the `Location` of the carts
+    /// API's 302). A cart may be made again for the same notice (a reload,
+    /// a second click): it is the same notice, which pagoPA lets be paid
+    /// once.
+    pub async fn checkout_cart(&self, order: &CartOrder) -> Result<String, PagoPaError> {
+        let clip = |text: &str| text.chars().take(140).collect::<String>();
+        let back = |outcome| with_outcome(&order.return_url, outcome);
+        let body = CartRequest {
+            email_notice: order.email.clone().filter(|email| email.contains('@')),
+            payment_notices: vec![CartNotice {
+                notice_number: order.notice.as_str().to_owned(),
+                fiscal_code: order.creditor_fiscal_code.clone(),
+                amount: order.amount_cents,
+                company_name: clip(&order.company_name),
+                description: clip(&order.description),
+            }],
+            return_urls: CartReturnUrls {
+                return_ok_url: back("ok")?,
+                return_cancel_url: back("cancelled")?,
+                return_error_url: back("error")?,
+            },
+            id_cart: None,
+        };
+        let body = serde_json::to_string(&body).map_err(|e| PagoPaError::Config(e.to_string()))?;
+        let url = join(&self.config.checkout_base_url, &["ec", "v1", "carts"])?;
+        let answer = self
+            .call("create checkout cart", Method::POST, url, Some(body))
+            .await?;
+        if !answer.status.is_redirection() {
+            return Err(rejected("create checkout cart", &answer));
+        }
+        let location = answer.location.ok_or_else(|| {
+            PagoPaError::MalformedResponse(
+                "create checkout cart: a redirect without Location".into(),
+            )
+        })?;
+        let parsed = Url::parse(&location).map_err(|e| {
+            PagoPaError::MalformedResponse(format!("create checkout cart: Location {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(PagoPaError::MalformedResponse(
+                "create checkout cart: Location is not http(s)".into(),
+            ));
+        }
+        Ok(location)
     }
 
     /// The receipt of a bollo virtuale payment, if there is one yet.
@@ -667,8 +741,19 @@ impl PagoPa {
             let failure = match request.send().await {
                 Ok(response) => {
                     let status = response.status();
+                    let location = response
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|value| value.to_str().ok())
+                        .map(str::to_owned);
                     match response.text().await {
-                        Ok(body) if !retryable(status) => return Ok(Answer { status, body }),
+                        Ok(body) if !retryable(status) => {
+                            return Ok(Answer {
+                                status,
+                                body,
+                                location,
+                            });
+                        }
                         Ok(body) => {
                             tracing::warn!(
                                 operation,

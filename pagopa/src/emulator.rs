@@ -21,6 +21,7 @@
 //! | `POST /mbd/organizations/{cf}/mbd` | order a marca da bollo digitale |
 //! | `GET /mbd/organizations/{cf}/receipt/{nav}` | its stamp, once paid |
 //! | `GET /mbd/info` | which service answers |
+//! | `POST /checkout/ec/v1/carts` | Checkout's carts API: a cart of published notices, answered with a 302 to the payment page |
 //! | `GET /checkout/{notice}` | the payment page, in Italian |
 //! | `POST /checkout/{notice}/pay`, `/cancel` | its two buttons: 303 to the return URL with `outcome=ok` or `cancelled` |
 //! | `POST /_faults`, `DELETE /_faults` | inject a [`Fault`] (JSON), or clear them |
@@ -53,7 +54,10 @@ use time::format_description::well_known::Rfc3339;
 use super::amount::format_cents;
 use super::client::{is_document_hash, with_outcome};
 use super::notice::NoticeNumber;
-use super::wire::{CartResponse, MbdContent, MbdReceipt, MbdRequest, PaymentPosition, Problem};
+use super::wire::{
+    CartRequest, CartResponse, CartReturnUrls, MbdContent, MbdReceipt, MbdRequest, PaymentPosition,
+    Problem,
+};
 use super::xml;
 
 /// A fault to inject. Request faults hit the next API requests; receipt
@@ -184,6 +188,9 @@ struct Emulated {
     receipt_faults: Vec<Fault>,
     seen: Vec<SeenRequest>,
     next_marca_base: u64,
+    /// Where Checkout sends the payer back, by notice, from the latest
+    /// cart that holds it.
+    carts: HashMap<String, CartReturnUrls>,
 }
 
 #[derive(Debug, Clone)]
@@ -267,6 +274,7 @@ impl Emulator {
             .route("/mbd/organizations/{cf}/mbd", post(create_marca))
             .route("/mbd/organizations/{cf}/receipt/{nav}", get(read_stamp))
             .route("/mbd/info", get(info))
+            .route("/checkout/ec/v1/carts", post(create_cart))
             .layer(middleware::from_fn_with_state(state.clone(), api_gate));
         let pages = Router::new()
             .route("/checkout/{notice}", get(checkout_page))
@@ -865,6 +873,70 @@ async fn create_marca(
     axum::Json(answer).into_response()
 }
 
+/// Checkout's `PostCarts`: every notice must be a published position of
+/// its creditor, for its amount; the payer is sent (302) to the first
+/// notice's payment page, which returns to the cart's addresses.
+async fn create_cart(State(mounted): State<Mounted>, headers: HeaderMap, body: String) -> Response {
+    let cart: CartRequest = match serde_json::from_str(&body) {
+        Ok(cart) => cart,
+        Err(error) => return bad_request(format!("malformed CartRequest: {error}")),
+    };
+    if !(1..=5).contains(&cart.payment_notices.len()) {
+        return bad_request("paymentNotices must hold 1 to 5 notices");
+    }
+    let urls = &cart.return_urls;
+    for url in [
+        &urls.return_ok_url,
+        &urls.return_cancel_url,
+        &urls.return_error_url,
+    ] {
+        if reqwest::Url::parse(url).is_err() {
+            return bad_request("returnUrls must be absolute URLs");
+        }
+    }
+    let mut state = mounted.emulator.lock();
+    let now = OffsetDateTime::now_utc();
+    for notice in &cart.payment_notices {
+        if notice.company_name.chars().count() > 140 || notice.description.chars().count() > 140 {
+            return bad_request("companyName and description are at most 140 characters");
+        }
+        let Some(Payable::Virtuale { creditor, iupd }) =
+            state.notices.get(&notice.notice_number).cloned()
+        else {
+            return bad_request("unknown noticeNumber");
+        };
+        if creditor != notice.fiscal_code {
+            return bad_request("fiscalCode is not the notice's creditor");
+        }
+        let Some(position) = state.positions.get_mut(&(creditor, iupd)) else {
+            return bad_request("unknown noticeNumber");
+        };
+        let status = position.refreshed(now);
+        let amount = position
+            .body
+            .payment_option
+            .first()
+            .map(|option| option.amount);
+        if amount != Some(notice.amount) {
+            return bad_request("amount is not the notice's amount");
+        }
+        if !matches!(status, "VALID" | "PUBLISHED" | "PAID") {
+            return bad_request("the notice cannot be paid");
+        }
+    }
+    for notice in &cart.payment_notices {
+        state
+            .carts
+            .insert(notice.notice_number.clone(), cart.return_urls.clone());
+    }
+    let first = &cart.payment_notices[0].notice_number;
+    let location = format!(
+        "{}/checkout/{first}",
+        absolute_base(&headers, &mounted.prefix)
+    );
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+}
+
 async fn read_stamp(
     State(mounted): State<Mounted>,
     Path((creditor, nav)): Path<(String, String)>,
@@ -1013,6 +1085,14 @@ fn back_to(
     outcome: &str,
 ) -> Option<String> {
     let state = emulator.lock();
+    if return_url.is_none()
+        && let Some(urls) = state.carts.get(notice.as_str())
+    {
+        return Some(match outcome {
+            "ok" => urls.return_ok_url.clone(),
+            _ => urls.return_cancel_url.clone(),
+        });
+    }
     if let Some(Payable::Marca(order)) = state.notices.get(notice.as_str()) {
         let urls = &order.request.return_urls;
         return Some(match outcome {

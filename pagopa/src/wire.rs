@@ -161,3 +161,35 @@ pub(crate) struct Problem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) detail: Option<String>,
 }
+
+/// `CartRequest` of pagoPA Checkout's carts API (`checkout_v1.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CartRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) email_notice: Option<String>,
+    pub(crate) payment_notices: Vec<CartNotice>,
+    pub(crate) return_urls: CartReturnUrls,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_cart: Option<String>,
+}
+
+/// `PaymentNotice` of the carts API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CartNotice {
+    pub(crate) notice_number: String,
+    pub(crate) fiscal_code: String,
+    pub(crate) amount: i64,
+    pub(crate) company_name: String,
+    pub(crate) description: String,
+}
+
+/// The carts API's `returnUrls`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CartReturnUrls {
+    pub(crate) return_ok_url: String,
+    pub(crate) return_cancel_url: String,
+    pub(crate) return_error_url: String,
+}

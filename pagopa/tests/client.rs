@@ -12,6 +12,66 @@ use pagopa::emulator::{Emulator, Fault};
 use pagopa::receipt::{check_marca, check_virtuale};
 
 #[tokio::test]
+async fn a_bollo_virtuale_is_paid_through_a_checkout_cart_as_often_as_it_is_asked() {
+    let sandbox = sandbox().await;
+    let order = virtuale_order("IUPD-CART-1", 43);
+    sandbox
+        .client
+        .open_virtuale(CREDITOR, &order)
+        .await
+        .expect("opened");
+    let cart = cart_order(&order);
+
+    // Twice (a reload, a second click): the same notice's page.
+    let first = sandbox.client.checkout_cart(&cart).await.expect("a cart");
+    let second = sandbox.client.checkout_cart(&cart).await.expect("a cart");
+    assert_eq!(first, second);
+    assert_eq!(
+        first,
+        format!(
+            "{}/checkout/{}",
+            sandbox.handle.base_url(),
+            order.notice.as_str()
+        )
+    );
+    let paid = press(&first, "pay").await;
+    assert_eq!(paid.status(), 303);
+    assert_eq!(
+        paid.headers()["location"],
+        format!("{RETURN_URL}?outcome=ok").as_str()
+    );
+    let again = press(&first, "pay").await;
+    assert_eq!(again.status(), 409, "a notice is paid once");
+    assert!(
+        sandbox
+            .client
+            .virtuale_receipt(CREDITOR, &order.notice)
+            .await
+            .expect("receipt")
+            .is_some()
+    );
+
+    // A cart that does not match the notice is refused.
+    let wrong_amount = pagopa::client::CartOrder {
+        amount_cents: cart.amount_cents + 100,
+        ..cart.clone()
+    };
+    let unknown = pagopa::client::CartOrder {
+        notice: virtuale_order("IUPD-CART-NONE", 44).notice,
+        ..cart.clone()
+    };
+    for refused in [wrong_amount, unknown] {
+        assert!(
+            matches!(
+                sandbox.client.checkout_cart(&refused).await,
+                Err(PagoPaError::Rejected { status: 400, .. })
+            ),
+            "{refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_bollo_virtuale_is_opened_paid_and_confirmed_by_its_receipt() {
     let sandbox = sandbox().await;
     let order = virtuale_order("IUPD-VIRTUALE-1", 42);

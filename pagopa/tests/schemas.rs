@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 const GPD: &str = include_str!("pagopa-openapi/gpd.json");
 const MBD: &str = include_str!("pagopa-openapi/mbd-service-openapi.json");
 const PAYMENTS: &str = include_str!("pagopa-openapi/gpd_payments.json");
+const CHECKOUT: &str = include_str!("pagopa-openapi/checkout_v1.json");
 const PA_FOR_NODE: &str = include_str!("pagopa-openapi/paForNode.xsd");
 const MARCA_DA_BOLLO: &str = include_str!("pagopa-openapi/MarcaDaBollo.xsd");
 
@@ -120,6 +121,40 @@ async fn the_debt_positions_the_client_creates_are_payment_position_models() {
             json!(CREDITOR)
         );
     }
+}
+
+#[tokio::test]
+async fn the_checkout_carts_the_client_sends_are_cart_requests() {
+    let sandbox = sandbox().await;
+    let order = virtuale_order("IUPD-SCHEMA-CART", 210);
+    sandbox
+        .client
+        .open_virtuale(CREDITOR, &order)
+        .await
+        .expect("opened");
+    let mut cart = cart_order(&order);
+    sandbox.client.checkout_cart(&cart).await.expect("a cart");
+    cart.email = None;
+    sandbox.client.checkout_cart(&cart).await.expect("a cart");
+    let validator = validator(CHECKOUT, "CartRequest", true);
+
+    let bodies = bodies_sent(&sandbox, "/ec/v1/carts");
+
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        assert_eq!(errors(&validator, body), Vec::<String>::new(), "{body:#}");
+        assert_eq!(body["paymentNotices"][0]["amount"], json!(1652));
+        assert_eq!(
+            body["paymentNotices"][0]["noticeNumber"],
+            json!(order.notice.as_str())
+        );
+        assert_eq!(
+            body["returnUrls"]["returnOkUrl"],
+            json!(format!("{RETURN_URL}?outcome=ok"))
+        );
+    }
+    assert_eq!(bodies[0]["emailNotice"], json!("mario.rossi@example.org"));
+    assert!(bodies[1].get("emailNotice").is_none());
 }
 
 #[tokio::test]

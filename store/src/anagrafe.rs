@@ -74,6 +74,30 @@ impl Store {
         .transpose()
     }
 
+    /// The heads of the comune's resident families, the largest families
+    /// first, then by registry id; at most `limit` (capped at
+    /// [`MAX_SEARCH_RESULTS`]): whom the demo login offers.
+    pub async fn family_heads(
+        &self,
+        comune: ComuneCode,
+        limit: u32,
+    ) -> Result<Vec<Person>, StoreError> {
+        sqlx::query(concat!(
+            person_select!(),
+            "WHERE p.comune = $1 AND fm.family_id IS NOT NULL AND fm.relationship = 1 \
+             AND d.died_on IS NULL AND p.registration = 'R' \
+             ORDER BY (SELECT COUNT(*) FROM family_members f2 \
+             WHERE f2.comune = fm.comune AND f2.family_id = fm.family_id) DESC, p.id LIMIT $2"
+        ))
+        .bind(comune.as_str().to_owned())
+        .bind(i64::from(limit.min(MAX_SEARCH_RESULTS)))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| person_from_row(comune, row))
+        .collect()
+    }
+
     /// People whose fiscal code starts with `query`, or whose name
     /// («COGNOME NOME» or «NOME COGNOME») contains it, ignoring case and
     /// repeated spaces; at most `limit` (capped at [`MAX_SEARCH_RESULTS`]),

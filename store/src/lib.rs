@@ -44,6 +44,7 @@ mod comuni;
 pub mod import;
 mod registry;
 mod requests;
+mod sessions;
 mod urbanistica;
 
 use std::borrow::Cow;
@@ -65,6 +66,7 @@ pub use registry::{
     CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
 };
 pub use requests::{NewRequest, PaymentOpened, RequestTransition, Resealed};
+pub use sessions::{NewSession, SessionLookup, SessionRecord, SessionTimeouts};
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +257,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "clause_amministrazione",
         include_str!("../../migrations/0006_clause_amministrazione.sql"),
+    ),
+    (
+        7,
+        "portal_sessions",
+        include_str!("../../migrations/0007_portal_sessions.sql"),
     ),
 ];
 

@@ -36,8 +36,11 @@ pub struct NewRequest {
     pub usage: Usage,
     /// Online or at the counter.
     pub channel: Channel,
-    /// The API key that makes it.
+    /// The API key or portal session that makes it.
     pub created_by: String,
+    /// The portal form's random key: a second request with the same key
+    /// in the comune is the first one, not a new one.
+    pub form_key: Option<String>,
     /// Now.
     pub now: OffsetDateTime,
 }
@@ -111,6 +114,9 @@ impl Store {
     /// Stores a new request in state `requested`.
     pub async fn insert_request(&self, new: &NewRequest) -> Result<RequestRecord, StoreError> {
         self.require_comune(new.comune).await?;
+        if let Some(existing) = self.request_by_form_key(new).await? {
+            return Ok(existing);
+        }
         let id = super::registry::random_id()?;
         let parts = new
             .parts
@@ -119,10 +125,10 @@ impl Store {
             .collect::<Vec<_>>()
             .join(",");
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO requests (comune, id, kind, parts, holder, requester, email, usage, \
-             channel, state, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'requested', $10, $11, $11)",
+             channel, state, created_by, created_at, updated_at, form_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'requested', $10, $11, $11, $12)",
         )
         .bind(new.comune.as_str().to_owned())
         .bind(id.clone())
@@ -135,8 +141,22 @@ impl Store {
         .bind(new.channel.code())
         .bind(new.created_by.clone())
         .bind(unix(new.now))
+        .bind(new.form_key.clone())
         .execute(&mut *tx)
-        .await?;
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // The same form, sent at the same moment by a second click:
+            // the other insert won; answer its request.
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                tx.rollback().await?;
+                return self
+                    .request_by_form_key(new)
+                    .await?
+                    .ok_or(StoreError::RequestNotFound);
+            }
+            Err(error) => return Err(error.into()),
+        }
         append_audit(
             &mut tx,
             new.comune,
@@ -153,6 +173,26 @@ impl Store {
         self.request(new.comune, &id)
             .await?
             .ok_or(StoreError::RequestNotFound)
+    }
+
+    /// The request made with `new`'s form key, if it has one.
+    async fn request_by_form_key(
+        &self,
+        new: &NewRequest,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let Some(key) = &new.form_key else {
+            return Ok(None);
+        };
+        sqlx::query(concat!(
+            request_columns!(),
+            "WHERE comune = $1 AND form_key = $2"
+        ))
+        .bind(new.comune.as_str().to_owned())
+        .bind(key.clone())
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| request_from_row(&row))
+        .transpose()
     }
 
     /// The comune's request `id`.
@@ -181,6 +221,27 @@ impl Store {
             .await?
             .map(|row| request_from_row(&row))
             .transpose()
+    }
+
+    /// The comune's requests that `person` made or that are about them,
+    /// newest first, at most `limit`: the citizen's area personale.
+    pub async fn requests_of_person(
+        &self,
+        comune: ComuneCode,
+        person: &CodiceFiscale,
+        limit: u32,
+    ) -> Result<Vec<RequestRecord>, StoreError> {
+        let rows = sqlx::query(concat!(
+            request_columns!(),
+            "WHERE comune = $1 AND (requester = $2 OR holder = $2) \
+             ORDER BY created_at DESC, id LIMIT $3"
+        ))
+        .bind(comune.as_str().to_owned())
+        .bind(person.as_str().to_owned())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(request_from_row).collect()
     }
 
     /// Every request not yet at the end of its life, oldest change first:

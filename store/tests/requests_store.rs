@@ -30,6 +30,7 @@ fn new_request(comune: seal::ComuneCode) -> NewRequest {
         usage: seal::usage::parse_usage("bollo").expect("use"),
         channel: Channel::Online,
         created_by: "k1".into(),
+        form_key: None,
         now: NOW,
     }
 }

@@ -260,13 +260,14 @@ impl TestApp {
         let checkout = request["payment"]["checkout_url"]
             .as_str()
             .expect("a payment with a checkout URL");
+        // Sigillo's pay address redirects to the checkout page (a pagoPA
+        // Checkout cart for the bollo virtuale): the form is the final page's.
         let page = self.http.get(checkout).send().await.expect("checkout page");
         assert_eq!(page.status(), StatusCode::OK);
+        let landed = page.url().clone();
         let html = page.text().await.expect("checkout html");
         let (action, fields) = form(&html, button);
-        let url = reqwest::Url::parse(checkout)
-            .and_then(|base| base.join(&action))
-            .expect("form action");
+        let url = landed.join(&action).expect("form action");
         let response = self
             .http
             .post(url)

@@ -136,6 +136,7 @@ pub(super) async fn create(
         email: body.email.map(|email| email.trim().to_owned()),
         role: caller.0.role,
         key_id: caller.0.id.clone(),
+        form_key: None,
     };
     let record = state
         .requests()

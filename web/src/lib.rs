@@ -21,6 +21,7 @@ mod api;
 pub mod error;
 mod headers;
 mod pages;
+pub mod portal;
 pub mod queue;
 mod templates;
 pub mod verify;
@@ -33,6 +34,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get, post};
 use issuer::requests::Requests;
 
+pub use portal::{Contacts, PortalSettings};
+
+/// When the citizen portal's sessions end: 30 minutes idle, 8 hours after
+/// login.
+pub const SESSION_TIMEOUTS: store::SessionTimeouts = portal::TIMEOUTS;
 pub use verify::Verification;
 
 /// The OpenAPI document of the JSON API, served at `/api/v1/openapi.json`.
@@ -51,17 +57,34 @@ pub struct AppState {
 struct Inner {
     requests: Requests,
     verification: Verification,
+    portal: Option<PortalSettings>,
 }
 
 impl AppState {
-    /// State over a request flow and verification.
+    /// State over a request flow and verification, without the citizen
+    /// portal (its pages answer 404).
     pub fn new(requests: Requests, verification: Verification) -> Self {
+        Self::with_portal(requests, verification, None)
+    }
+
+    /// State with the citizen portal of `portal`'s comune.
+    pub fn with_portal(
+        requests: Requests,
+        verification: Verification,
+        portal: Option<PortalSettings>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 requests,
                 verification,
+                portal,
             }),
         }
+    }
+
+    /// The citizen portal's settings, when it is served.
+    pub fn portal(&self) -> Option<&PortalSettings> {
+        self.inner.portal.as_ref()
     }
 
     /// The request flow.
@@ -110,7 +133,11 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/V", verify_pages::routes())
         .route("/sportello/verifica", get(verify_pages::counter))
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
+        .route("/pagamenti/{comune}/{id}/paga", get(pages::pay))
         .route("/static/{name}", get(templates::assets::serve))
+        .route(&templates::vendor::route(), get(templates::vendor::serve))
+        .merge(portal::routes())
+        .fallback(portal::fallback)
         .route("/health", get(|| async { "ok" }))
         .with_state(state)
         // The emulator's sandbox pages, merged below, keep their own headers.

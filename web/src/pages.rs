@@ -1,4 +1,9 @@
-//! Pages people see. For now: where pagoPA's checkout sends the payer back.
+//! Where the payer goes to pay (`/pagamenti/{comune}/{id}/paga`, the
+//! request's `checkout_url`) and where pagoPA's checkout sends them back.
+//!
+//! The pay address puts the request's notice in a pagoPA Checkout cart and
+//! sends the payer there (303); followed again, it is the same notice, so a
+//! reload or a second click never makes a second payment.
 //!
 //! The return address is not proof of payment: anyone can open it with any
 //! parameters. It only makes Sigillo ask pagoPA's receipt API at once
@@ -8,8 +13,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use issuer::requests::RequestError;
+use axum::response::{IntoResponse as _, Response};
+use issuer::requests::{PayStep, RequestError};
 use minijinja::context;
 use seal::ComuneCode;
 use serde::Deserialize;
@@ -46,7 +51,47 @@ pub(super) async fn payment_return(
         .requests()
         .advance(code, &id, OffsetDateTime::now_utc())
         .await;
-    page(what_to_say(advanced, query.outcome.as_deref()), name)
+    // The request's page in the area personale, where the portal runs;
+    // the owner check is that page's.
+    let follow = (advanced.is_ok() && state.portal().is_some())
+        .then(|| format!("/area-personale/richieste/{id}"));
+    let (status, title, text) = what_to_say(advanced, query.outcome.as_deref());
+    templates::page(
+        status,
+        "payment_return.html",
+        context! { title, text, comune => name, follow, portal => state.portal().is_some() },
+    )
+}
+
+/// `GET /pagamenti/{comune}/{id}/paga`: to pagoPA Checkout.
+#[tracing::instrument(skip_all)]
+pub(super) async fn pay(
+    State(state): State<AppState>,
+    Path((comune, id)): Path<(String, String)>,
+) -> Response {
+    let Ok(code) = ComuneCode::parse(&comune) else {
+        return page(NOT_FOUND, None);
+    };
+    let name = comune_name(&state, code).await;
+    match state.requests().checkout(code, &id).await {
+        Ok(PayStep::Checkout(url)) => axum::response::Redirect::to(&url).into_response(),
+        Ok(PayStep::NotPayable(record)) => {
+            tracing::info!(request = %record.id, state = record.state.code(), "pay: not payable");
+            page(what_to_say(Ok(record), None), name)
+        }
+        Err(RequestError::NotFound) => page(NOT_FOUND, name),
+        Err(error) => {
+            tracing::warn!(%error, "pay: checkout not reached");
+            page(
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Pagamento non disponibile",
+                    "Il servizio pagoPA non risponde in questo momento. Riprovare tra qualche minuto: l'avviso resta lo stesso, e lo si può pagare anche presso qualunque prestatore di servizi di pagamento con il codice avviso.",
+                ),
+                name,
+            )
+        }
+    }
 }
 
 /// The comune's name for the header; without it (unknown code, store

@@ -19,6 +19,7 @@
 //! with an opaque 500 error page; never a panic.
 
 pub(crate) mod assets;
+pub(crate) mod vendor;
 
 use std::sync::LazyLock;
 
@@ -28,17 +29,18 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value, context};
 
 /// The policy every page is answered with. Nothing inline, nothing from
-/// elsewhere: scripts, styles, `fetch` (the verification API) and forms
+/// elsewhere but `data:` fonts (the vendored Bootstrap Italia sheet carries
+/// one): scripts, styles, `fetch` (the verification API) and forms
 /// stay on this origin. `img-src`/`media-src` allow `blob:` and `data:`
 /// for what the counter's webcam code makes locally (the stream, the still
 /// drawn on a canvas and sent as a PNG blob); the stream itself, attached
 /// through `srcObject`, is not a fetch that CSP governs.
 pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data: blob:; \
-     media-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
+     media-src 'self' blob:; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; \
      form-action 'self'";
 
 /// The templates, by the names they extend and include each other with.
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 19] = [
     ("layout.html", include_str!("../templates/layout.html")),
     ("verify.html", include_str!("../templates/verify.html")),
     (
@@ -55,6 +57,48 @@ const TEMPLATES: [(&str, &str); 7] = [
         "payment_return.html",
         include_str!("../templates/payment_return.html"),
     ),
+    (
+        "portal_home.html",
+        include_str!("../templates/portal_home.html"),
+    ),
+    (
+        "portal_login.html",
+        include_str!("../templates/portal_login.html"),
+    ),
+    (
+        "portal_privacy_step.html",
+        include_str!("../templates/portal_privacy_step.html"),
+    ),
+    (
+        "portal_data.html",
+        include_str!("../templates/portal_data.html"),
+    ),
+    (
+        "portal_choose.html",
+        include_str!("../templates/portal_choose.html"),
+    ),
+    (
+        "portal_summary.html",
+        include_str!("../templates/portal_summary.html"),
+    ),
+    (
+        "portal_area.html",
+        include_str!("../templates/portal_area.html"),
+    ),
+    (
+        "portal_request.html",
+        include_str!("../templates/portal_request.html"),
+    ),
+    (
+        "portal_steps.html",
+        include_str!("../templates/portal_steps.html"),
+    ),
+    ("privacy.html", include_str!("../templates/privacy.html")),
+    (
+        "accessibility.html",
+        include_str!("../templates/accessibility.html"),
+    ),
+    ("contacts.html", include_str!("../templates/contacts.html")),
 ];
 
 /// Why a page was not rendered: a defect of the embedded templates, which
@@ -161,6 +205,7 @@ fn environment() -> Result<Environment<'static>, minijinja::Error> {
         environment.add_template(name, source)?;
     }
     environment.add_function("asset", asset);
+    environment.add_function("vendor", vendored);
     Ok(environment)
 }
 
@@ -175,6 +220,19 @@ fn asset(name: &str) -> Result<Value, minijinja::Error> {
             minijinja::Error::new(
                 ErrorKind::InvalidOperation,
                 format!("no embedded asset named {name}"),
+            )
+        })
+}
+
+/// `vendor("css/bootstrap-italia.min.css")`: the address of a vendored
+/// Bootstrap Italia file; an unknown one fails the render.
+fn vendored(path: &str) -> Result<Value, minijinja::Error> {
+    vendor::url(path)
+        .map(Value::from_safe_string)
+        .ok_or_else(|| {
+            minijinja::Error::new(
+                ErrorKind::InvalidOperation,
+                format!("no vendored file named {path}"),
             )
         })
 }

@@ -124,6 +124,19 @@ pub(crate) fn expected_marca(order: &MarcaOrder, notice: NoticeNumber) -> Expect
     }
 }
 
+/// The Checkout cart of `order`'s notice.
+pub(crate) fn cart_order(order: &VirtualeOrder) -> pagopa::client::CartOrder {
+    pagopa::client::CartOrder {
+        notice: order.notice,
+        creditor_fiscal_code: CREDITOR.into(),
+        amount_cents: order.amount_cents,
+        company_name: order.company_name.clone(),
+        description: order.description.clone(),
+        return_url: RETURN_URL.into(),
+        email: Some("mario.rossi@example.org".into()),
+    }
+}
+
 /// A browser that does not follow redirects, to see where they lead.
 pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -1,0 +1,204 @@
+//! The portal's sessions in the store, on SQLite and, when configured,
+//! PostgreSQL: a token opens its session and nothing else, the idle and
+//! absolute timeouts end it, logout ends it; the area personale lists a
+//! person's requests and no one else's.
+
+mod common;
+
+use common::databases;
+use seal::{CertificateKind, CodiceFiscale};
+use store::model::Channel;
+use store::{NewRequest, NewSession, SessionLookup, SessionTimeouts};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const LOGIN: OffsetDateTime = datetime!(2026-03-02 10:00 UTC);
+
+const TIMEOUTS: SessionTimeouts = SessionTimeouts {
+    idle: Duration::minutes(30),
+    absolute: Duration::hours(8),
+};
+
+fn mario() -> CodiceFiscale {
+    CodiceFiscale::parse("RSSMRA85T10A562S").expect("valid")
+}
+
+fn anna() -> CodiceFiscale {
+    CodiceFiscale::parse("BNCNNA90A41H501T").expect("valid")
+}
+
+#[tokio::test]
+async fn a_session_lives_while_used_and_ends_idle_absolute_or_at_logout() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let person = mario();
+        let new = NewSession {
+            comune,
+            fiscal_code: &person,
+            display_name: "Mario Rossi",
+            provider: "demo",
+            now: LOGIN,
+        };
+        let (token, record) = store.create_session(&new).await.expect("created");
+        assert_ne!(record.id, token, "{}: the token is not stored", db.label);
+        assert_eq!(record.csrf.len(), 64);
+
+        // Used every 20 minutes it stays open, well past the idle timeout...
+        let mut at = LOGIN;
+        for _ in 0..6 {
+            at += Duration::minutes(20);
+            let found = store.session(&token, at, TIMEOUTS).await.expect("read");
+            let SessionLookup::Active(found) = found else {
+                panic!("{}: ended at {at}: {found:?}", db.label);
+            };
+            assert_eq!(found.fiscal_code, person);
+            assert_eq!(found.last_seen, at, "{}", db.label);
+        }
+        // ... and a wrong token opens nothing.
+        let wrong = format!("{}0", &token[..63]);
+        assert_eq!(
+            store.session(&wrong, at, TIMEOUTS).await.expect("read"),
+            SessionLookup::Unknown
+        );
+
+        // 31 minutes idle: expired once, then unknown (it was deleted).
+        let late = at + Duration::minutes(31);
+        assert_eq!(
+            store.session(&token, late, TIMEOUTS).await.expect("read"),
+            SessionLookup::Expired,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            store.session(&token, late, TIMEOUTS).await.expect("read"),
+            SessionLookup::Unknown
+        );
+
+        // Busy all along, a session still ends 8 hours after login.
+        let (token, _) = store.create_session(&new).await.expect("created");
+        let mut at = LOGIN;
+        while at < LOGIN + Duration::hours(8) - Duration::minutes(10) {
+            at += Duration::minutes(10);
+            assert!(matches!(
+                store.session(&token, at, TIMEOUTS).await.expect("read"),
+                SessionLookup::Active(_)
+            ));
+        }
+        at += Duration::minutes(10);
+        assert_eq!(
+            store.session(&token, at, TIMEOUTS).await.expect("read"),
+            SessionLookup::Expired,
+            "{}",
+            db.label
+        );
+
+        // Logout ends it at once; the privacy acknowledgement is kept per session.
+        let (token, record) = store.create_session(&new).await.expect("created");
+        store
+            .mark_privacy_read(&record.id, LOGIN)
+            .await
+            .expect("marked");
+        let SessionLookup::Active(read) =
+            store.session(&token, LOGIN, TIMEOUTS).await.expect("read")
+        else {
+            panic!("{}: not active", db.label);
+        };
+        assert_eq!(read.privacy_read_at, Some(LOGIN));
+        store.end_session(&record.id).await.expect("ended");
+        assert_eq!(
+            store.session(&token, LOGIN, TIMEOUTS).await.expect("read"),
+            SessionLookup::Unknown
+        );
+
+        // The purge removes what timed out and keeps what did not.
+        let (old, _) = store.create_session(&new).await.expect("created");
+        let fresh_at = LOGIN + Duration::hours(1);
+        let (fresh, _) = store
+            .create_session(&NewSession {
+                now: fresh_at,
+                ..new.clone()
+            })
+            .await
+            .expect("created");
+        let purged = store
+            .purge_sessions(fresh_at + Duration::minutes(1), TIMEOUTS)
+            .await
+            .expect("purged");
+        assert_eq!(purged, 1, "{}", db.label);
+        assert_eq!(
+            store.session(&old, fresh_at, TIMEOUTS).await.expect("read"),
+            SessionLookup::Unknown
+        );
+        assert!(matches!(
+            store
+                .session(&fresh, fresh_at, TIMEOUTS)
+                .await
+                .expect("read"),
+            SessionLookup::Active(_)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_person_sees_the_requests_they_made_or_that_are_about_them_only() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let request = |holder: CodiceFiscale, requester: CodiceFiscale, minutes: i64| NewRequest {
+            comune,
+            kind: CertificateKind::Residenza,
+            parts: vec![],
+            holder,
+            requester,
+            email: None,
+            usage: seal::usage::parse_usage("bollo").expect("use"),
+            channel: Channel::Online,
+            created_by: "portale".into(),
+            form_key: None,
+            now: LOGIN + Duration::minutes(minutes),
+        };
+        let own = store
+            .insert_request(&request(mario(), mario(), 0))
+            .await
+            .expect("own");
+        let for_anna = store
+            .insert_request(&request(anna(), mario(), 1))
+            .await
+            .expect("for anna");
+        let by_anna = store
+            .insert_request(&request(anna(), anna(), 2))
+            .await
+            .expect("by anna");
+
+        let ids = |records: Vec<store::model::RequestRecord>| {
+            records
+                .into_iter()
+                .map(|record| record.id)
+                .collect::<Vec<_>>()
+        };
+        let marios = store
+            .requests_of_person(comune, &mario(), 50)
+            .await
+            .expect("list");
+        assert_eq!(
+            ids(marios),
+            [for_anna.id.clone(), own.id.clone()],
+            "{}",
+            db.label
+        );
+        let annas = store
+            .requests_of_person(comune, &anna(), 50)
+            .await
+            .expect("list");
+        assert_eq!(ids(annas), [by_anna.id, for_anna.id], "{}", db.label);
+        let nobody = CodiceFiscale::parse("VRDLGU70M01F205I").expect("valid");
+        assert!(
+            store
+                .requests_of_person(comune, &nobody, 50)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+}
