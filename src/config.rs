@@ -467,6 +467,46 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_login_is_for_the_demo_comune_outside_production_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let load = |text: &str| {
+            let path = dir.path().join("sigillo.toml");
+            std::fs::write(&path, text).expect("write");
+            Config::load(Some(&path), Overrides::default())
+        };
+        assert!(load("").expect("loads").portal.demo_login, "on by default");
+        assert!(
+            !load("[portal]\ndemo_login = false\n")
+                .expect("loads")
+                .portal
+                .demo_login
+        );
+        let roma = "[comune]\ncode = \"058091\"\nname = \"Roma\"\n";
+        assert!(
+            !load(roma).expect("loads").portal.demo_login,
+            "off for a real comune"
+        );
+        let error = load(&format!("{roma}[portal]\ndemo_login = true\n")).expect_err("refused");
+        assert!(format!("{error:#}").contains("dimostrativo"), "{error:#}");
+        let production = "[server]\nproduction = true\n\
+            [pagopa]\ngpd_base_url = \"https://a.example\"\npayments_base_url = \"https://a.example\"\n\
+            mbd_base_url = \"https://a.example\"\ncheckout_base_url = \"https://a.example\"\n\
+            subscription_key = \"k\"\nservice_id = \"s\"\ntransfer_category = \"t\"\n";
+        assert!(
+            !load(production).expect("loads").portal.demo_login,
+            "off in production"
+        );
+        let error =
+            load(&format!("{production}[portal]\ndemo_login = true\n")).expect_err("refused");
+        assert!(format!("{error:#}").contains("produzione"), "{error:#}");
+        let contacts = load("[portal]\nemail = \"anagrafe@comune.example.it\"\n").expect("loads");
+        assert_eq!(
+            contacts.portal.email.as_deref(),
+            Some("anagrafe@comune.example.it")
+        );
+    }
+
+    #[test]
     fn a_real_comune_needs_a_name() {
         let error = Config::load(
             Some(Path::new("/dev/null")),

@@ -142,7 +142,7 @@ pub enum PayStep {
     Checkout(String),
     /// Nowhere: the request is not waiting for payment (paid, expired,
     /// exempt, …); here it is.
-    NotPayable(RequestRecord),
+    NotPayable(Box<RequestRecord>),
 }
 
 /// What the payer reads as the payment's subject, at the position and in
@@ -387,7 +387,7 @@ impl Requests {
         let record = self.get(comune, id).await?;
         let payment = match (&record.state, &record.payment) {
             (RequestState::AwaitingPayment, Some(payment)) => payment.clone(),
-            _ => return Ok(PayStep::NotPayable(record)),
+            _ => return Ok(PayStep::NotPayable(Box::new(record))),
         };
         if payment.mode == PaymentMode::Marca {
             return Ok(PayStep::Checkout(payment.checkout_url));

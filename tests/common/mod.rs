@@ -22,7 +22,10 @@ pub const HOLDER: &str = "PRSRRT80H69G504L";
 
 /// A running server, its emulator and a client.
 pub struct TestApp {
+    /// The public base URL (the listening address unless configured).
     pub base: String,
+    /// `http://` + the listening address.
+    pub local: String,
     pub key: String,
     pub http: reqwest::Client,
     pub emulator: Emulator,
@@ -136,6 +139,11 @@ pub async fn spawn_app_with_queue(workers: usize, queue: usize) -> TestApp {
     .await
 }
 
+/// Starts the app with the configuration `adjust`ed.
+pub async fn spawn_app_configured(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_configured(virtuale(), false, adjust).await
+}
+
 async fn spawn(mode: BolloMode, mounted: bool) -> TestApp {
     spawn_configured(mode, mounted, |_| {}).await
 }
@@ -157,6 +165,7 @@ async fn spawn_configured(
     adjust(&mut config);
     let server = App::build(&config).await.expect("server binds");
     let base = server.base_url().to_owned();
+    let local = format!("http://{}", server.local_addr().expect("listening"));
     let state = server.state().clone();
     tokio::spawn(server.serve());
     let key = store
@@ -171,6 +180,7 @@ async fn spawn_configured(
         .secret;
     TestApp {
         base,
+        local,
         key,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::limited(5))

@@ -77,7 +77,7 @@ pub(super) async fn pay(
         Ok(PayStep::Checkout(url)) => axum::response::Redirect::to(&url).into_response(),
         Ok(PayStep::NotPayable(record)) => {
             tracing::info!(request = %record.id, state = record.state.code(), "pay: not payable");
-            page(what_to_say(Ok(record), None), name)
+            page(what_to_say(Ok(*record), None), name)
         }
         Err(RequestError::NotFound) => page(NOT_FOUND, name),
         Err(error) => {
