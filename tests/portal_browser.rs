@@ -3,7 +3,8 @@
 //! desktop's (1280×900), each against a fresh server with the demo comune
 //! and an emulated pagoPA: a citizen logs in, asks for a residenza in bollo,
 //! pays in the emulator's Checkout (with a reload and a second click on the
-//! pay button on the way), downloads the PDF, which verifies; asks for a
+//! pay button on the way; the printed notice is there too), downloads the
+//! PDF, which verifies; asks for a
 //! stato di famiglia for a family member with an exemption using the
 //! keyboard only; and a citizen of another family cannot see or download
 //! the first one's request, by direct address either. axe-core runs on
@@ -146,6 +147,8 @@ async fn run_at(width: u32, height: u32) {
 
     // One request, one notice, however often the pay button is followed.
     assert_eq!(result["firstState"], "in attesa di pagamento", "{result}");
+    assert_eq!(result["notice"]["status"], 200, "the printed notice: {result}");
+    assert_eq!(result["notice"]["type"], "application/pdf", "{result}");
     let notices = result["notices"].as_array().expect("notices");
     assert_eq!(notices.len(), 3);
     assert!(
@@ -189,6 +192,7 @@ async fn run_at(width: u32, height: u32) {
     assert_eq!(result["afterLogout"]["location"], "/accedi", "{result}");
     assert_eq!(result["other"]["page"], 404, "{result}");
     assert_eq!(result["other"]["pdf"], 404, "{result}");
+    assert_eq!(result["other"]["notice"], 404, "{result}");
     assert_ne!(result["other"]["pdfType"], "application/pdf", "{result}");
     assert_eq!(result["other"]["listShowsFirst"], false, "{result}");
 }

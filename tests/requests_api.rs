@@ -162,6 +162,106 @@ async fn the_demo_set_up_pays_through_the_emulator_mounted_in_the_server() {
 }
 
 #[tokio::test]
+async fn the_printed_notice_carries_the_same_notice_in_a_qr_code_pagopa_channels_read() {
+    let app = spawn_app(virtuale()).await;
+    let (status, request) = app.request("residenza", HOLDER, "bollo").await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let id = request["id"].as_str().expect("id");
+    let notice_url = format!("{}/api/v1/requests/{id}/notice.pdf", app.base);
+    let response = app
+        .http
+        .get(&notice_url)
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("GET notice");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let pdf = response.bytes().await.expect("bytes").to_vec();
+    let notice = request["payment"]["notice_number"]
+        .as_str()
+        .expect("notice");
+    assert_eq!(
+        request["payment"]["payment_notice_qr"],
+        format!("PAGOPA|002|{notice}|99999999999|1652").as_str(),
+        "{request}"
+    );
+
+    if let Some(text) = testkit::pdf_tools::pdf_text(&pdf) {
+        for shown in [
+            "AVVISO DI PAGAMENTO",
+            "Comune di Borgo Sigillo",
+            "99999999999",
+            "16,52 €",
+            "DEMO",
+        ] {
+            assert!(text.contains(shown), "{shown}: {text}");
+        }
+        let grouped: Vec<String> = notice
+            .as_bytes()
+            .chunks(4)
+            .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+            .collect();
+        assert!(text.contains(&grouped.join(" ")), "{text}");
+    }
+    // zbarimg reads the payment code at 200 and 150 dpi, as a shop's
+    // terminal would from the printed page.
+    if testkit::command_available("pdftoppm", "-v")
+        && testkit::command_available("zbarimg", "--version")
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("avviso.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        for dpi in ["200", "150"] {
+            let prefix = dir.path().join(format!("p{dpi}"));
+            let done = std::process::Command::new("pdftoppm")
+                .args(["-r", dpi, "-gray", "-png"])
+                .arg(&path)
+                .arg(&prefix)
+                .status()
+                .expect("pdftoppm runs");
+            assert!(done.success());
+            let read = std::process::Command::new("zbarimg")
+                .args(["-q", "--raw"])
+                .arg(dir.path().join(format!("p{dpi}-1.png")))
+                .output()
+                .expect("zbarimg runs");
+            assert_eq!(
+                String::from_utf8_lossy(&read.stdout).trim(),
+                request["payment"]["payment_notice_qr"]
+                    .as_str()
+                    .expect("qr"),
+                "{dpi} dpi"
+            );
+        }
+    }
+
+    // Paid: no notice left to print; an exempt request never had one.
+    let (status, _) = app.pay(&request).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    let (_, exempt) = app.request("residenza", HOLDER, "esente:7").await;
+    for url in [
+        notice_url,
+        format!(
+            "{}/api/v1/requests/{}/notice.pdf",
+            app.base,
+            exempt["id"].as_str().expect("id")
+        ),
+    ] {
+        let response = app
+            .http
+            .get(&url)
+            .bearer_auth(&app.key)
+            .send()
+            .await
+            .expect("GET notice");
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{url}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "no_notice", "{body}");
+    }
+}
+
+#[tokio::test]
 async fn a_marca_da_bollo_digitale_binds_the_final_pdf_and_its_iubd_is_recorded() {
     let app = spawn_app(BolloMode::MarcaDigitale).await;
 

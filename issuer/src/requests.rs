@@ -129,6 +129,13 @@ pub enum RequestError {
     /// The PDF is asked for before the certificate is issued.
     #[error("il certificato non è ancora rilasciato (la richiesta è {})", .0.italian())]
     NotIssued(RequestState),
+    /// The printed payment notice could not be made.
+    #[error("l'avviso di pagamento non è stato generato: {0}")]
+    Notice(#[from] render::notice::NoticeError),
+    /// There is no notice to print: the request is not waiting for a bollo
+    /// virtuale payment.
+    #[error("la richiesta nello stato «{}» non ha un avviso da pagare", .0.italian())]
+    NoNotice(RequestState),
     /// Only a request that is prepared or waiting for payment can be
     /// withdrawn.
     #[error("la richiesta nello stato «{}» non può essere annullata", .0.italian())]
@@ -411,6 +418,40 @@ impl Requests {
         let url = self.pagopa.checkout_cart(&order).await?;
         tracing::info!("payer sent to pagoPA Checkout");
         Ok(PayStep::Checkout(url))
+    }
+
+    /// The printed pagoPA notice of request `id`, waiting for a bollo
+    /// virtuale payment: the same notice as the checkout's, for paying at
+    /// any pagoPA channel (a marca da bollo digitale is bought online for
+    /// the document's digest, so it has none).
+    pub async fn payment_notice_pdf(
+        &self,
+        comune: ComuneCode,
+        id: &str,
+    ) -> Result<Vec<u8>, RequestError> {
+        let record = self.get(comune, id).await?;
+        let payment = match (&record.state, &record.payment) {
+            (RequestState::AwaitingPayment, Some(payment))
+                if payment.mode == PaymentMode::Virtuale =>
+            {
+                payment
+            }
+            (state, _) => return Err(RequestError::NoNotice(*state)),
+        };
+        let comune_record = self.comune(comune).await?;
+        let certificate = self.certificate(&record).await?;
+        let page = render::notice::NoticePage {
+            creditor_name: format!("Comune di {}", comune_record.name),
+            creditor_fiscal_code: comune_record.creditor_fiscal_code.clone(),
+            description: payment_description(certificate.number),
+            amount_cents: payment.amount_cents,
+            notice: payment.notice_number,
+            due: seal::rome::date_time_text(payment.pay_by),
+            debtor: None,
+            demo: comune_record.demo,
+            created_at: OffsetDateTime::now_utc(),
+        };
+        Ok(render::notice::render_notice(&page)?)
     }
 
     /// Advances every request not at the end of its life: at start-up and

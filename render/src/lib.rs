@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod fonts;
+pub mod notice;
 pub mod pades;
 pub mod pdf;
 pub mod qr;

@@ -112,11 +112,11 @@ enum SealBlock {
     Alone,
 }
 
-fn mm(value: f32) -> Pt {
+pub(crate) fn mm(value: f32) -> Pt {
     Mm(value).into_pt()
 }
 
-fn grey(level: f32) -> Color {
+pub(crate) fn grey(level: f32) -> Color {
     Color::Rgb(Rgb::new(level, level, level, None))
 }
 
@@ -168,8 +168,10 @@ const DEMO_LETTERS: [StrokeLetter; 4] = [
     ),
 ];
 
+/// Pages being drawn: shapes per page, and the text runs laid on them
+/// once the fonts are subset to what they use.
 #[derive(Default)]
-struct Canvas {
+pub(crate) struct Canvas {
     pages: Vec<Vec<Op>>,
     /// Text cursor: the baseline of the next line, in points from the bottom.
     y: f32,
@@ -466,21 +468,7 @@ impl Canvas {
         let side_modules = page.qr.width() + 2 * QUIET_ZONE_MODULES;
         let qr_side = side_modules as f32 * module;
         let qr_bottom = bottom + 16.0;
-        // The code, its quiet zone left white.
-        let origin_x = left + QUIET_ZONE_MODULES as f32 * module;
-        let origin_y = qr_bottom + qr_side - QUIET_ZONE_MODULES as f32 * module;
-        for (row, column, length) in page.qr.dark_runs() {
-            self.pages[index].push(Op::DrawRectangle {
-                rectangle: Rect {
-                    x: Pt(origin_x + column as f32 * module),
-                    y: Pt(origin_y - (row + 1) as f32 * module),
-                    width: Pt(length as f32 * module),
-                    height: Pt(module),
-                    mode: Some(PaintMode::Fill),
-                    winding_order: Some(WindingOrder::NonZero),
-                },
-            });
-        }
+        self.qr(index, &page.qr, left, qr_bottom, module);
         self.text(
             index,
             Weight::SemiBold,
@@ -563,6 +551,41 @@ impl Canvas {
         Ok(())
     }
 
+    /// Draws `qr` with its quiet zone left white, the zone's lower left
+    /// corner at (`left`, `bottom`) points, `module` points a module;
+    /// answers the side with the quiet zone.
+    pub(crate) fn qr(
+        &mut self,
+        page: usize,
+        qr: &SealQr,
+        left: f32,
+        bottom: f32,
+        module: f32,
+    ) -> f32 {
+        let side = (qr.width() + 2 * QUIET_ZONE_MODULES) as f32 * module;
+        let origin_x = left + QUIET_ZONE_MODULES as f32 * module;
+        let origin_y = bottom + side - QUIET_ZONE_MODULES as f32 * module;
+        for (row, column, length) in qr.dark_runs() {
+            self.pages[page].push(Op::DrawRectangle {
+                rectangle: Rect {
+                    x: Pt(origin_x + column as f32 * module),
+                    y: Pt(origin_y - (row + 1) as f32 * module),
+                    width: Pt(length as f32 * module),
+                    height: Pt(module),
+                    mode: Some(PaintMode::Fill),
+                    winding_order: Some(WindingOrder::NonZero),
+                },
+            });
+        }
+        side
+    }
+
+    /// Starts an empty page; answers its index.
+    pub(crate) fn blank_page(&mut self) -> usize {
+        self.pages.push(Vec::new());
+        self.pages.len() - 1
+    }
+
     fn space(&mut self, points: f32, page: &CertificatePage) {
         self.y -= points;
         if self.y < mm(MARGIN_MM).0 + 10.0 {
@@ -591,7 +614,7 @@ impl Canvas {
         clippy::too_many_arguments,
         reason = "a text run has that many properties"
     )]
-    fn text(
+    pub(crate) fn text(
         &mut self,
         page: usize,
         weight: Weight,
@@ -613,7 +636,15 @@ impl Canvas {
         });
     }
 
-    fn rule(&mut self, page: usize, x0: f32, x1: f32, y: f32, thickness: f32, color: Color) {
+    pub(crate) fn rule(
+        &mut self,
+        page: usize,
+        x0: f32,
+        x1: f32,
+        y: f32,
+        thickness: f32,
+        color: Color,
+    ) {
         let ops = &mut self.pages[page];
         ops.push(Op::SetOutlineColor { col: color });
         ops.push(Op::SetOutlineThickness { pt: Pt(thickness) });
@@ -640,7 +671,7 @@ impl Canvas {
         });
     }
 
-    fn frame(&mut self, page: usize, x: f32, y: f32, width: f32, height: f32) {
+    pub(crate) fn frame(&mut self, page: usize, x: f32, y: f32, width: f32, height: f32) {
         let ops = &mut self.pages[page];
         ops.push(Op::SetOutlineColor { col: grey(0.3) });
         ops.push(Op::SetOutlineThickness { pt: Pt(0.6) });
@@ -656,8 +687,20 @@ impl Canvas {
         });
     }
 
-    fn finish(mut self, page: &CertificatePage) -> Result<Vec<u8>, RenderError> {
-        let mut doc = PdfDocument::new(&page.title);
+    fn finish(self, page: &CertificatePage) -> Result<Vec<u8>, RenderError> {
+        self.write(&Meta {
+            title: &page.title,
+            author: &format!("Comune di {}", page.comune_name),
+            subject: &format!("{} n. {}", page.title, page.number),
+            created_at: page.created_at,
+            seal_url: Some(&page.seal_url),
+        })
+    }
+
+    /// The PDF of the pages drawn, with `meta` in its information
+    /// dictionary.
+    pub(crate) fn write(mut self, meta: &Meta<'_>) -> Result<Vec<u8>, RenderError> {
+        let mut doc = PdfDocument::new(meta.title);
         let mut font_ids: BTreeMap<Weight, FontId> = BTreeMap::new();
         for (weight, chars) in &self.used {
             let subset = fonts::face(*weight)?.subset(chars)?;
@@ -692,13 +735,13 @@ impl Canvas {
             .into_iter()
             .map(|ops| PdfPage::new(Mm(PAGE_WIDTH_MM), Mm(PAGE_HEIGHT_MM), ops))
             .collect();
-        doc.metadata.info.document_title = page.title.clone();
-        doc.metadata.info.author = format!("Comune di {}", page.comune_name);
+        doc.metadata.info.document_title = meta.title.to_owned();
+        doc.metadata.info.author = meta.author.to_owned();
         doc.metadata.info.creator = "Sigillo".into();
         doc.metadata.info.producer = "Sigillo".into();
-        doc.metadata.info.subject = format!("{} n. {}", page.title, page.number);
+        doc.metadata.info.subject = meta.subject.to_owned();
         let created =
-            printpdf::OffsetDateTime::from_unix_timestamp(page.created_at.unix_timestamp())
+            printpdf::OffsetDateTime::from_unix_timestamp(meta.created_at.unix_timestamp())
                 .map_err(|e| RenderError::Write(e.to_string()))?;
         doc.metadata.info.creation_date = created;
         doc.metadata.info.modification_date = created;
@@ -706,13 +749,25 @@ impl Canvas {
         doc.with_pages(pages);
         let mut warnings = Vec::new();
         let mut lo = doc.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
-        add_seal_to_info(&mut lo, &page.seal_url).map_err(RenderError::Write)?;
+        if let Some(seal_url) = meta.seal_url {
+            add_seal_to_info(&mut lo, seal_url).map_err(RenderError::Write)?;
+        }
         lo.compress();
         let mut bytes = Vec::with_capacity(32 * 1024);
         lo.save_to(&mut bytes)
             .map_err(|e| RenderError::Write(e.to_string()))?;
         Ok(bytes)
     }
+}
+
+/// What the document information dictionary says.
+pub(crate) struct Meta<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) author: &'a str,
+    pub(crate) subject: &'a str,
+    pub(crate) created_at: OffsetDateTime,
+    /// The seal's text, for `/SigilloSeal` (certificates only).
+    pub(crate) seal_url: Option<&'a str>,
 }
 
 /// Puts the seal's text in the document information dictionary.
@@ -744,7 +799,12 @@ fn add_seal_to_info(doc: &mut lopdf_printpdf::Document, seal_url: &str) -> Resul
 
 /// Splits `text` into lines no wider than `width` points, breaking at
 /// spaces (a word wider than the line is broken where it must be).
-fn wrap(weight: Weight, size: f32, text: &str, width: f32) -> Result<Vec<String>, RenderError> {
+pub(crate) fn wrap(
+    weight: Weight,
+    size: f32,
+    text: &str,
+    width: f32,
+) -> Result<Vec<String>, RenderError> {
     let face = fonts::face(weight)?;
     let mut lines = Vec::new();
     let mut current = String::new();

@@ -137,6 +137,14 @@ try {
   await look(page, "richiesta-da-pagare");
   const requestPath = new URL(page.url()).pathname;
   const firstState = (await page.locator("#stato").textContent()).trim();
+  // The printed notice, for paying at a PSP: the same notice.
+  const noticeHref = await page.locator("#avviso").getAttribute("href");
+  const noticeAnswer = await context.request.get(base + noticeHref);
+  const notice = {
+    href: noticeHref,
+    status: noticeAnswer.status(),
+    type: noticeAnswer.headers()["content-type"],
+  };
 
   // The pay button, a reload, the button again: the same notice each time.
   const notices = [];
@@ -219,6 +227,7 @@ try {
   await demoLogin(page, other);
   const otherPage = await context.request.get(base + requestPath);
   const otherPdf = await context.request.get(base + requestPath + "/certificato.pdf");
+  const otherNotice = await context.request.get(base + requestPath + "/avviso.pdf");
   const otherList = await context.request.get(base + "/area-personale");
   const otherListText = await otherList.text();
   await page.goto(base + requestPath);
@@ -231,6 +240,7 @@ try {
       summary,
       requestPath,
       firstState,
+      notice,
       notices,
       returned,
       issuedState,
@@ -244,6 +254,7 @@ try {
         page: otherPage.status(),
         pdf: otherPdf.status(),
         pdfType: otherPdf.headers()["content-type"],
+        notice: otherNotice.status(),
         listShowsFirst: otherListText.includes(requestPath),
       },
       consoleErrors,

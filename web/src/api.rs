@@ -193,6 +193,28 @@ pub(super) async fn pdf(
         .into_response())
 }
 
+/// `GET /api/v1/requests/{id}/notice.pdf`: the printed pagoPA notice of a
+/// request awaiting a bollo virtuale payment.
+#[tracing::instrument(skip_all, fields(key = %caller.0.id))]
+pub(super) async fn notice_pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let pdf = state
+        .requests()
+        .payment_notice_pdf(caller.0.comune, &id)
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
 /// `POST /api/v1/requests/{id}/cancel`: withdraws an unpaid request.
 #[tracing::instrument(skip_all, fields(key = %caller.0.id))]
 pub(super) async fn cancel(

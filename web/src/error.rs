@@ -177,6 +177,8 @@ impl From<RequestError> for ApiError {
             RequestError::NotAllowed => Self::new(S::FORBIDDEN, "requester_not_allowed", message),
             RequestError::NotIssued(_) => Self::new(S::CONFLICT, "not_issued", message),
             RequestError::NotCancellable(_) => Self::new(S::CONFLICT, "not_cancellable", message),
+            RequestError::NoNotice(_) => Self::new(S::CONFLICT, "no_notice", message),
+            RequestError::Notice(cause) => Self::internal(&cause),
             RequestError::Payment(cause) => {
                 tracing::warn!(%cause, "pagoPA unavailable");
                 Self::new(S::SERVICE_UNAVAILABLE, "payments_unavailable", message)

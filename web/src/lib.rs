@@ -105,6 +105,7 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/requests", post(api::create))
         .route("/requests/{id}", get(api::show))
         .route("/requests/{id}/pdf", get(api::pdf))
+        .route("/requests/{id}/notice.pdf", get(api::notice_pdf))
         .route("/requests/{id}/cancel", post(api::cancel))
         .route("/openapi.json", get(openapi))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

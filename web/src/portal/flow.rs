@@ -981,6 +981,38 @@ pub(super) async fn download(
     }
 }
 
+/// `GET /area-personale/richieste/{id}/avviso.pdf`: the printed pagoPA
+/// notice, for paying at a PSP.
+pub(super) async fn payment_notice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let portal = try_page!(Portal::load(&state).await);
+    let session = try_page!(citizen(&state, &portal, &headers).await);
+    let record = try_page!(owned_request(&state, &portal, &session, &id).await);
+    match state
+        .requests()
+        .payment_notice_pdf(portal.comune.code, &record.id)
+        .await
+    {
+        Ok(pdf) => pdf_response(pdf, &format!("avviso-{}.pdf", record.id)),
+        Err(RequestError::NoNotice(state)) => portal.error(
+            Some(&session),
+            StatusCode::CONFLICT,
+            "Nessun avviso da pagare",
+            &format!(
+                "Questa richiesta non ha un avviso di pagamento da stampare: è {}.",
+                state.italian()
+            ),
+        ),
+        Err(error) => {
+            tracing::error!(%error, "portal: payment notice not made");
+            error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
+}
+
 /// The flow's breadcrumbs, ending at `step`.
 fn flow_crumbs(step: &'static str) -> Vec<super::Crumb> {
     vec![

@@ -89,6 +89,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/area-personale/richieste/{id}/certificato.pdf",
             get(flow::download),
         )
+        .route(
+            "/area-personale/richieste/{id}/avviso.pdf",
+            get(flow::payment_notice),
+        )
         .route("/informativa-privacy", get(privacy_notice))
         .route("/dichiarazione-accessibilita", get(accessibility))
         .route("/contatti", get(contacts))
