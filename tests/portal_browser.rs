@@ -147,7 +147,10 @@ async fn run_at(width: u32, height: u32) {
 
     // One request, one notice, however often the pay button is followed.
     assert_eq!(result["firstState"], "in attesa di pagamento", "{result}");
-    assert_eq!(result["notice"]["status"], 200, "the printed notice: {result}");
+    assert_eq!(
+        result["notice"]["status"], 200,
+        "the printed notice: {result}"
+    );
     assert_eq!(result["notice"]["type"], "application/pdf", "{result}");
     let notices = result["notices"].as_array().expect("notices");
     assert_eq!(notices.len(), 3);

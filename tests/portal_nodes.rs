@@ -1,0 +1,205 @@
+//! Two `sigillo` servers on one PostgreSQL, as a deployment scaled out
+//! behind a load balancer: a citizen logged in on one is logged in on the
+//! other, a logout on one ends the session on both, and the same summary
+//! form sent to both at once makes one request.
+//!
+//! Needs `SIGILLO_TEST_DATABASE_URL`; without it the test is skipped (a
+//! failure under CI=true). Each run works in a schema of its own.
+
+mod common;
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use sigillo::app::App;
+use sigillo::config::{Config, Overrides};
+use sqlx::Connection as _;
+
+/// A schema of its own on the test server, dropped at the end.
+struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    async fn create() -> Option<(Self, String)> {
+        let Ok(base) = std::env::var("SIGILLO_TEST_DATABASE_URL") else {
+            let reason = "SIGILLO_TEST_DATABASE_URL is not set";
+            assert!(
+                std::env::var("CI").map_or(true, |value| value != "true"),
+                "{reason}, and CI=true requires it (.ci/run sets it)"
+            );
+            eprintln!("SKIPPED: {reason}; the test did not run");
+            return None;
+        };
+        let name = format!("sigillo_nodes_{}", std::process::id());
+        sqlx::any::install_default_drivers();
+        let mut connection = sqlx::AnyConnection::connect(&base)
+            .await
+            .expect("PostgreSQL");
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+            .execute(&mut connection)
+            .await
+            .expect("drop");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut connection)
+            .await
+            .expect("create");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
+        Some((Self { base, name }, url))
+    }
+
+    async fn drop_now(self) {
+        if let Ok(mut connection) = sqlx::AnyConnection::connect(&self.base).await {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+                .execute(&mut connection)
+                .await;
+        }
+    }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle).expect("the field") + needle.len();
+    html[start..start + html[start..].find('"').expect("end")].to_owned()
+}
+
+fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .and_then(|value| value.split(';').next())
+        .expect("the cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
+    let Some((schema, url)) = Schema::create().await else {
+        return;
+    };
+    let fixture = common::fixture(common::virtuale(), false, "").await;
+    common::set_up_demo(&fixture.data_dir, &url, common::virtuale()).await;
+    let mut config =
+        Config::load(Some(&fixture.config_path), Overrides::default()).expect("config");
+    config.database_url = url;
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let node = App::build(&config).await.expect("a node");
+        bases.push(node.base_url().to_owned());
+        tokio::spawn(node.serve());
+    }
+    let (a, b) = (&bases[0], &bases[1]);
+    assert_ne!(a, b);
+    let http = browser();
+
+    // Log in on A.
+    let page = http.get(format!("{a}/accedi")).send().await.expect("GET");
+    let login = cookie_pair(&page, "sigillo_accesso");
+    let token = hidden(&page.text().await.expect("html"), "csrf");
+    let answer = http
+        .post(format!("{a}/accedi/demo"))
+        .header(COOKIE, login)
+        .form(&[("csrf", token.as_str()), ("persona", common::HOLDER)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let session = cookie_pair(&answer, "sigillo_sessione");
+
+    // B knows the session, with the same CSRF token.
+    let on = |base: &str| {
+        let session = session.clone();
+        let base = base.to_owned();
+        let http = http.clone();
+        async move {
+            http.get(format!("{base}/area-personale"))
+                .header(COOKIE, session)
+                .send()
+                .await
+                .expect("GET")
+        }
+    };
+    let from_a = on(a).await;
+    assert_eq!(from_a.status(), StatusCode::OK);
+    let csrf = hidden(&from_a.text().await.expect("html"), "csrf");
+    let from_b = on(b).await;
+    assert_eq!(from_b.status(), StatusCode::OK);
+    assert_eq!(hidden(&from_b.text().await.expect("html"), "csrf"), csrf);
+
+    // The privacy notice acknowledged on B, the summary asked on A, and the
+    // same form sent to both nodes at once: one request.
+    let ack = http
+        .post(format!("{b}/richiesta/privacy"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str()), ("letto", "si")])
+        .send()
+        .await
+        .expect("privacy");
+    assert_eq!(ack.status(), StatusCode::SEE_OTHER);
+    let choice = vec![
+        ("csrf", csrf.clone()),
+        ("tipo", "residenza".to_owned()),
+        ("persona", common::HOLDER.to_owned()),
+        ("uso", "esente".to_owned()),
+        ("esenzione", "7".to_owned()),
+    ];
+    let summary = http
+        .post(format!("{a}/richiesta/riepilogo"))
+        .header(COOKIE, &session)
+        .form(&choice)
+        .send()
+        .await
+        .expect("summary");
+    assert_eq!(summary.status(), StatusCode::OK);
+    let key = hidden(&summary.text().await.expect("html"), "modulo");
+    let mut send = choice.clone();
+    send.push(("modulo", key));
+    let post = |base: &str| {
+        http.post(format!("{base}/richiesta/invia"))
+            .header(COOKIE, &session)
+            .form(&send)
+            .send()
+    };
+    let (to_a, to_b) = tokio::join!(post(a), post(b));
+    let to_a = to_a.expect("send to A");
+    let to_b = to_b.expect("send to B");
+    assert_eq!(to_a.status(), StatusCode::SEE_OTHER);
+    assert_eq!(to_b.status(), StatusCode::SEE_OTHER);
+    assert_eq!(to_a.headers()[LOCATION], to_b.headers()[LOCATION]);
+    let store = store::Store::connect(&config.database_url)
+        .await
+        .expect("store");
+    let holder = seal::CodiceFiscale::parse(common::HOLDER).expect("valid");
+    let requests = store
+        .requests_of_person(store::demo::code(), &holder, 50)
+        .await
+        .expect("list");
+    assert_eq!(requests.len(), 1, "one request from two nodes");
+
+    // Logout on B ends the session on A too.
+    let out = http
+        .post(format!("{b}/esci"))
+        .header(COOKIE, &session)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = on(a).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert_eq!(after.headers()[LOCATION], "/accedi");
+
+    store.close().await;
+    schema.drop_now().await;
+}
