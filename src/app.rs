@@ -11,10 +11,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use issuer::notifications::{DrainSummary, Notifier};
 use issuer::register::Issuer;
 use issuer::requests::{RequestSettings, Requests};
 use issuer::templates::Templates;
 use keys::KeyStore;
+use notify::emulator::{IoEmulator, SmtpSink};
+use notify::io::{Io, IoConfig};
+use notify::mail::{MailConfig, Mailer};
 use pagopa::client::{PagoPa, PagoPaConfig};
 use pagopa::emulator::Emulator;
 use store::Store;
@@ -32,6 +36,10 @@ pub struct App {
     emulator: Option<Emulator>,
     reconcile_every: Duration,
     base_url: String,
+    notifier: Notifier,
+    notify_every: Duration,
+    io_emulator: Option<IoEmulator>,
+    smtp_sink: Option<SmtpSink>,
 }
 
 impl App {
@@ -124,6 +132,8 @@ impl App {
                 .unwrap_or(web::queue::QUEUE_PER_WORKER * workers);
             verification = verification.with_queue(workers, queue);
         }
+        let (notifier, io_emulator, smtp_sink) =
+            notifications(config, &store, &base_url, local(address)).await?;
         let issuer = Issuer::new(store, KeyStore::new(&config.data_dir), templates);
         let requests = Requests::new(
             issuer,
@@ -140,7 +150,21 @@ impl App {
             emulator,
             reconcile_every: Duration::from_secs(settings.reconcile_every_seconds),
             base_url,
+            notifier,
+            notify_every: Duration::from_secs(config.notifications.every_seconds),
+            io_emulator,
+            smtp_sink,
         })
+    }
+
+    /// The App IO emulator mounted here (the demo), if any.
+    pub fn io_emulator(&self) -> Option<&IoEmulator> {
+        self.io_emulator.as_ref()
+    }
+
+    /// The SMTP sink started for the demo, if any.
+    pub fn smtp_sink(&self) -> Option<&SmtpSink> {
+        self.smtp_sink.as_ref()
     }
 
     /// The address the server listens on.
@@ -162,16 +186,28 @@ impl App {
     /// and then periodically.
     pub async fn serve(self) -> anyhow::Result<()> {
         let reconciler = tokio::spawn(reconcile_forever(self.state.clone(), self.reconcile_every));
-        let emulator = self
+        let notifier = tokio::spawn(notify_forever(self.notifier.clone(), self.notify_every));
+        let mut extra = self
             .emulator
             .as_ref()
             .map(|emulator| emulator.router_at("/sandbox/pagopa"));
-        let app = web::router(self.state, emulator);
+        if let Some(io) = &self.io_emulator {
+            let mut io = axum::Router::new().nest(IO_EMULATOR_PATH, io.router());
+            if let Some(sink) = &self.smtp_sink {
+                io = io.nest(MAIL_SINK_PATH, sink.router());
+            }
+            extra = Some(match extra {
+                Some(router) => router.merge(io),
+                None => io,
+            });
+        }
+        let app = web::router(self.state, extra);
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         reconciler.abort();
+        notifier.abort();
         served.context("server HTTP")
     }
 }
@@ -183,6 +219,106 @@ fn local(address: SocketAddr) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], address.port()))
     } else {
         address
+    }
+}
+
+/// Where the demo's App IO emulator is mounted (its messages at
+/// `…/_messages`).
+pub const IO_EMULATOR_PATH: &str = "/sandbox/io/api/v1";
+/// Where the demo's SMTP sink shows what it received.
+pub const MAIL_SINK_PATH: &str = "/sandbox/posta";
+
+/// The notifier of the configured channels; for the demo, an App IO
+/// emulator mounted here and an SMTP sink on loopback.
+async fn notifications(
+    config: &Config,
+    store: &Store,
+    base_url: &str,
+    local: SocketAddr,
+) -> anyhow::Result<(Notifier, Option<IoEmulator>, Option<SmtpSink>)> {
+    let settings = &config.notifications;
+    let timeout = Duration::from_secs(10);
+    let (mut io_config, mut mail_config) = (None, None);
+    let (mut io_emulator, mut smtp_sink) = (None, None);
+    if settings.emulators {
+        io_emulator = Some(IoEmulator::new());
+        io_config = Some(IoConfig {
+            base_url: format!("http://{local}{IO_EMULATOR_PATH}"),
+            subscription_key: "emulator".into(),
+            timeout,
+        });
+        let sink = SmtpSink::start("127.0.0.1:0")
+            .await
+            .context("avvio del server di posta di prova")?;
+        mail_config = Some(MailConfig {
+            host: "127.0.0.1".into(),
+            port: sink.addr().port(),
+            from: format!(
+                "Comune di {} <certificati@example.invalid>",
+                config.comune.name
+            ),
+            timeout,
+        });
+        smtp_sink = Some(sink);
+    }
+    if let Some((base_url, key)) = &settings.io {
+        io_config = Some(IoConfig {
+            base_url: base_url.clone(),
+            subscription_key: key.clone(),
+            timeout,
+        });
+    }
+    if let Some((host, port, from)) = &settings.smtp {
+        mail_config = Some(MailConfig {
+            host: host.clone(),
+            port: *port,
+            from: from.clone(),
+            timeout,
+        });
+    }
+    if io_config.is_none() && mail_config.is_none() {
+        tracing::warn!("no [notifications] configured: citizens are told nothing");
+    }
+    let io = io_config
+        .as_ref()
+        .map(Io::new)
+        .transpose()
+        .context("configurazione di App IO")?;
+    let mail = mail_config
+        .as_ref()
+        .map(Mailer::new)
+        .transpose()
+        .context("configurazione della posta")?;
+    // Unique per process: claims of two nodes never mix.
+    let sender = format!("{}-{}", local, std::process::id());
+    let notifier = Notifier::new(
+        store.clone(),
+        io,
+        mail,
+        base_url,
+        &sender,
+        Duration::from_secs(settings.lease_seconds),
+    );
+    Ok((notifier, io_emulator, smtp_sink))
+}
+
+async fn notify_forever(notifier: Notifier, every: Duration) {
+    loop {
+        match notifier.drain(OffsetDateTime::now_utc()).await {
+            Ok(summary) if summary != DrainSummary::default() => {
+                tracing::info!(
+                    sent = summary.sent,
+                    not_allowed = summary.not_allowed,
+                    retried = summary.retried,
+                    gave_up = summary.gave_up,
+                    skipped = summary.skipped,
+                    "notifications pass"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "notifications pass failed"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -551,6 +551,20 @@ impl Commands {
         println!("  API: {base}/api/v1/openapi.json");
         if let Some(key) = demo_key {
             println!("  Emulatore pagoPA: {base}/sandbox/pagopa");
+            if app.io_emulator().is_some() {
+                println!(
+                    "  Emulatore App IO: {base}{} (messaggi ricevuti: {base}{}/_messages)",
+                    crate::app::IO_EMULATOR_PATH,
+                    crate::app::IO_EMULATOR_PATH
+                );
+            }
+            if let Some(sink) = app.smtp_sink() {
+                println!(
+                    "  Posta di prova: SMTP su {} (messaggi ricevuti: {base}{})",
+                    sink.addr(),
+                    crate::app::MAIL_SINK_PATH
+                );
+            }
             println!("Chiave API demo (ruolo sportello): {key}");
             println!("Per provare, vedere «Demo» nel README: richiesta, pagamento, download.");
         }

@@ -38,6 +38,25 @@ pub struct Config {
     pub pagopa: PagoPaSettings,
     /// The citizen portal.
     pub portal: PortalConfig,
+    /// Telling citizens: App IO and e-mail.
+    pub notifications: NotificationsConfig,
+}
+
+/// How citizens are told (`[notifications]`). Without the section, outside
+/// production, the server mounts an App IO emulator and starts an SMTP
+/// sink (the demo); in production without it, nothing is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationsConfig {
+    /// App IO: its base URL and the comune's service key.
+    pub io: Option<(String, String)>,
+    /// E-mail: the relay's host and port, and the sender.
+    pub smtp: Option<(String, u16, String)>,
+    /// The emulator and the sink of the demo, in place of both.
+    pub emulators: bool,
+    /// Seconds between passes over the outbox (default 5).
+    pub every_seconds: u64,
+    /// Seconds a node holds the rows it claimed (default 60).
+    pub lease_seconds: u64,
 }
 
 /// The citizen portal's settings (`[portal]`).
@@ -175,6 +194,19 @@ struct FileConfig {
     server: Option<FileServer>,
     pagopa: Option<FilePagoPa>,
     portal: Option<FilePortal>,
+    notifications: Option<FileNotifications>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileNotifications {
+    io_base_url: Option<String>,
+    io_subscription_key: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    mail_from: Option<String>,
+    every_seconds: Option<u64>,
+    lease_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -331,6 +363,7 @@ impl Config {
             pec: file_portal.pec,
             dpo_email: file_portal.dpo_email,
         };
+        let notifications = notifications_settings(from_file.notifications, server.production)?;
         Ok(Self {
             data_dir,
             database_url,
@@ -338,6 +371,7 @@ impl Config {
             server,
             pagopa,
             portal,
+            notifications,
             comune: ComuneConfig {
                 code,
                 name,
@@ -354,6 +388,36 @@ impl Config {
     pub fn is_demo(&self) -> bool {
         self.comune.code.as_str() == seal::samples::DEMO_COMUNE
     }
+}
+
+fn notifications_settings(
+    file: Option<FileNotifications>,
+    production: bool,
+) -> anyhow::Result<NotificationsConfig> {
+    let emulators = file.is_none() && !production;
+    let file = file.unwrap_or_default();
+    let io = match (file.io_base_url, file.io_subscription_key) {
+        (Some(url), Some(key)) => Some((url, key)),
+        (None, None) => None,
+        _ => bail!("[notifications]: io_base_url e io_subscription_key vanno impostati insieme"),
+    };
+    let smtp = match (file.smtp_host, file.mail_from) {
+        (Some(host), Some(from)) => Some((host, file.smtp_port.unwrap_or(25), from)),
+        (None, None) => None,
+        _ => bail!("[notifications]: smtp_host e mail_from vanno impostati insieme"),
+    };
+    let every_seconds = file.every_seconds.unwrap_or(5);
+    let lease_seconds = file.lease_seconds.unwrap_or(60);
+    if every_seconds == 0 || lease_seconds == 0 {
+        bail!("[notifications]: every_seconds e lease_seconds devono essere maggiori di zero");
+    }
+    Ok(NotificationsConfig {
+        io,
+        smtp,
+        emulators,
+        every_seconds,
+        lease_seconds,
+    })
 }
 
 fn pagopa_settings(file: FilePagoPa) -> anyhow::Result<PagoPaSettings> {

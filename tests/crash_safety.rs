@@ -295,3 +295,74 @@ async fn pay(emulator: &Emulator, store: &Store, id: &str) {
     let notice = request.payment.expect("a payment is open").notice_number;
     emulator.pay(&notice).expect("paid in the emulator");
 }
+
+/// Killed after it claimed the notifications of an issued certificate and
+/// before it sent them, the server sends them after its restart, once the
+/// claim's lease ended: one App IO message and one e-mail, none lost, none
+/// twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_server_between_issuing_and_telling_loses_no_message_and_doubles_none() {
+    let io = notify::emulator::IoEmulator::new();
+    let io_base = io.serve("127.0.0.1:0").await.expect("IO emulator");
+    let sink = notify::emulator::SmtpSink::start("127.0.0.1:0")
+        .await
+        .expect("sink");
+    let fixture = fixture(
+        virtuale(),
+        false,
+        &format!(
+            "timeout_seconds = 5\n\
+             [notifications]\n\
+             io_base_url = \"{io_base}\"\n\
+             io_subscription_key = \"chiave\"\n\
+             smtp_host = \"127.0.0.1\"\n\
+             smtp_port = {}\n\
+             mail_from = \"Comune di Borgo Sigillo <certificati@borgosigillo.example.it>\"\n\
+             every_seconds = 1\n\
+             lease_seconds = 2\n",
+            sink.addr().port()
+        ),
+    )
+    .await;
+    let (dir, store) = (&fixture.dir, &fixture.store);
+
+    let running = start(dir.path(), Some("notification-claimed"));
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/requests", running.base))
+        .bearer_auth(&running.key)
+        .json(&serde_json::json!({
+            "kind": "residenza", "holder": HOLDER, "requester": HOLDER,
+            "use": "esente:7", "email": "richiedente@example.org"
+        }))
+        .send()
+        .await
+        .expect("POST")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(answer["state"], "issued", "{answer}");
+    let id = answer["id"].as_str().expect("id").to_owned();
+    running.kill_at("notification-claimed");
+    assert!(
+        io.messages().is_empty() && sink.mails().is_empty(),
+        "nothing sent yet"
+    );
+
+    let running = start(dir.path(), None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while (io.messages().is_empty() || sink.mails().is_empty()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    running.stop();
+    assert_eq!(io.messages().len(), 1, "{:?}", io.messages());
+    assert_eq!(sink.mails().len(), 1);
+    let rows = store
+        .notifications_of(store::demo::code(), &id)
+        .await
+        .expect("outbox");
+    assert!(
+        rows.iter().all(|r| r.outcome.as_deref() == Some("sent")),
+        "{rows:?}"
+    );
+}

@@ -1,16 +1,20 @@
 //! Two `sigillo` servers on one PostgreSQL, as a deployment scaled out
 //! behind a load balancer: a citizen logged in on one is logged in on the
 //! other, a logout on one ends the session on both, and the same summary
-//! form sent to both at once makes one request.
+//! form sent to both at once makes one request; both drain the same
+//! notifications outbox, and each certificate makes one App IO message and
+//! one e-mail.
 //!
 //! Needs `SIGILLO_TEST_DATABASE_URL`; without it the test is skipped (a
 //! failure under CI=true). Each run works in a schema of its own.
 
 mod common;
 
+use notify::emulator::{IoEmulator, SmtpSink};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sigillo::app::App;
+use sigillo::config::NotificationsConfig;
 use sigillo::config::{Config, Overrides};
 use sqlx::Connection as _;
 
@@ -31,7 +35,12 @@ impl Schema {
             eprintln!("SKIPPED: {reason}; the test did not run");
             return None;
         };
-        let name = format!("sigillo_nodes_{}", std::process::id());
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "sigillo_nodes_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         sqlx::any::install_default_drivers();
         let mut connection = sqlx::AnyConnection::connect(&base)
             .await
@@ -200,6 +209,101 @@ async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
     assert_eq!(after.status(), StatusCode::SEE_OTHER);
     assert_eq!(after.headers()[LOCATION], "/accedi");
 
+    store.close().await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn two_nodes_draining_one_outbox_send_each_notification_once() {
+    let Some((schema, url)) = Schema::create().await else {
+        return;
+    };
+    let io = IoEmulator::new();
+    let io_base = io.serve("127.0.0.1:0").await.expect("IO emulator");
+    let sink = SmtpSink::start("127.0.0.1:0").await.expect("sink");
+    let fixture = common::fixture(common::virtuale(), false, "").await;
+    let store = common::set_up_demo(&fixture.data_dir, &url, common::virtuale()).await;
+    let key = store
+        .create_api_key(
+            store::demo::code(),
+            "test",
+            store::ApiKeyRole::Sportello,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .expect("key")
+        .secret;
+    let mut config =
+        Config::load(Some(&fixture.config_path), Overrides::default()).expect("config");
+    config.database_url = url;
+    config.notifications = NotificationsConfig {
+        io: Some((io_base, "chiave".into())),
+        smtp: Some((
+            "127.0.0.1".into(),
+            sink.addr().port(),
+            "Comune di Borgo Sigillo <certificati@borgosigillo.example.it>".into(),
+        )),
+        emulators: false,
+        every_seconds: 1,
+        lease_seconds: 30,
+    };
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let node = App::build(&config).await.expect("a node");
+        bases.push(node.base_url().to_owned());
+        tokio::spawn(node.serve());
+    }
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let base = &bases[i % 2];
+        let answer: serde_json::Value = http
+            .post(format!("{base}/api/v1/requests"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({
+                "kind": "residenza",
+                "holder": common::HOLDER,
+                "requester": common::HOLDER,
+                "use": "esente:7",
+                "email": "richiedente@example.org",
+            }))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(answer["state"], "issued", "{answer}");
+        ids.push(answer["id"].as_str().expect("id").to_owned());
+    }
+    for _ in 0..200 {
+        if io.messages().len() >= ids.len() && sink.mails().len() >= ids.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Both nodes keep draining every second: nothing more arrives.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let messages = io.messages();
+    let mails = sink.mails();
+    assert_eq!(messages.len(), ids.len(), "{messages:?}");
+    assert_eq!(mails.len(), ids.len());
+    for id in &ids {
+        let link = format!("/area-personale/richieste/{id}");
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.markdown.contains(&link))
+                .count(),
+            1,
+            "one IO message for {id}"
+        );
+        assert_eq!(
+            mails.iter().filter(|m| m.body().contains(&link)).count(),
+            1,
+            "one e-mail for {id}"
+        );
+    }
     store.close().await;
     schema.drop_now().await;
 }

@@ -28,6 +28,7 @@ pub mod prepare;
 pub mod publish;
 
 pub mod fees;
+pub mod notifications;
 
 pub mod register;
 pub mod requests;

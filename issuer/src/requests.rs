@@ -915,7 +915,7 @@ pub const CRASH_POINT_VARIABLE: &str = "SIGILLO_CRASH_POINT";
 /// standard error and stops working (it never returns), for the test to
 /// kill it with SIGKILL right there — between two steps that a real crash
 /// could separate.
-fn crash_point(name: &str) {
+pub(crate) fn crash_point(name: &str) {
     static WANTED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let wanted = WANTED.get_or_init(|| std::env::var(CRASH_POINT_VARIABLE).ok());
     if wanted.as_deref() == Some(name) {

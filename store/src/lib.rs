@@ -42,6 +42,7 @@ mod api_keys;
 mod audit;
 mod comuni;
 pub mod import;
+mod outbox;
 mod registry;
 mod requests;
 mod sessions;
@@ -62,6 +63,7 @@ pub use anagrafe::MAX_SEARCH_RESULTS;
 pub use api_keys::{ApiKey, ApiKeyRole, NewApiKey};
 pub use audit::{AuditEntry, AuditRecord};
 pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowError};
+pub use outbox::{Notification, NotificationEvent, NotificationRecord, Outcome, Recipient};
 pub use registry::{
     CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
 };
@@ -262,6 +264,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "portal_sessions",
         include_str!("../../migrations/0007_portal_sessions.sql"),
+    ),
+    (
+        8,
+        "outbox",
+        include_str!("../../migrations/0008_outbox.sql"),
     ),
 ];
 

@@ -346,6 +346,19 @@ impl Store {
                     "la richiesta non è più da preparare",
                 ));
             }
+            if state == RequestState::Issued {
+                // Issued at once (exempt): the citizen is told, from the
+                // outbox, in this same transaction.
+                super::outbox::enqueue(
+                    &mut tx,
+                    comune,
+                    request_id,
+                    super::outbox::NotificationEvent::CertificateReady,
+                    record.created_at,
+                )
+                .await
+                .map_err(RegisterError::Store)?;
+            }
             append_audit(
                 &mut tx,
                 comune,

@@ -14,6 +14,7 @@ use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::audit::{AuditEntry, append_audit};
+use super::outbox::NotificationEvent;
 use super::{Store, StoreError, int, opt_int, opt_text, opt_time_at, text, time_at, unix};
 use crate::model::{Channel, PaymentMode, PaymentRecord, RequestRecord, RequestState};
 
@@ -439,6 +440,15 @@ impl Store {
             RequestTransition::Cancelled => "request.cancelled",
             RequestTransition::Expired => "request.expired",
         };
+        // The citizen is told, from the outbox, in this same transaction.
+        let notify = match transition {
+            RequestTransition::Paid { .. } => Some(NotificationEvent::CertificateReady),
+            RequestTransition::Expired => Some(NotificationEvent::PaymentExpired),
+            RequestTransition::Cancelled => None,
+        };
+        if let Some(notify) = notify {
+            super::outbox::enqueue(&mut tx, comune, id, notify, now).await?;
+        }
         let detail = format!("certificate={certificate_id}");
         append_audit(
             &mut tx,

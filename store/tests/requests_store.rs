@@ -213,6 +213,13 @@ async fn an_expired_request_voids_its_certificate_and_a_refused_one_takes_no_num
             .expect("read")
             .expect("there");
         assert_eq!(void.status, CertificateStatus::Void, "{}", db.label);
+        // The requester is told the payment expired, on each channel.
+        let told = store
+            .notifications_of(comune, &request.id)
+            .await
+            .expect("outbox");
+        assert_eq!(told.len(), 2, "{}: {told:?}", db.label);
+        assert!(told.iter().all(|n| n.event == "payment_expired"));
 
         let refused = store
             .insert_request(&new_request(comune))
@@ -326,6 +333,133 @@ async fn the_audit_chain_detects_an_edited_entry() {
             Err(2),
             "{}",
             db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_issued_request_tells_its_requester_once_per_channel_and_one_sender_sends_each() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let request = store
+            .insert_request(&new_request(comune))
+            .await
+            .expect("insert");
+        store
+            .register_certificate_for_request(comune, 2026, &request.id, |number, _| {
+                Ok::<_, String>(pending(number))
+            })
+            .await
+            .expect("prepared");
+        store
+            .record_payment_opened(comune, &request.id, &opened(), NOW)
+            .await
+            .expect("open");
+        assert!(
+            store
+                .notifications_of(comune, &request.id)
+                .await
+                .expect("read")
+                .is_empty(),
+            "nothing to say before the release"
+        );
+        let paid = RequestTransition::Paid {
+            receipt_id: "R-1".into(),
+            iubd: None,
+            paid_at: NOW,
+            resealed: None,
+        };
+        store
+            .finish_request(comune, &request.id, &paid, "pagopa", NOW)
+            .await
+            .expect("paid");
+        store
+            .finish_request(comune, &request.id, &paid, "pagopa", NOW)
+            .await
+            .expect("again, a no-op");
+        let written = store
+            .notifications_of(comune, &request.id)
+            .await
+            .expect("read");
+        let channels: Vec<&str> = written.iter().map(|n| n.channel.as_str()).collect();
+        assert_eq!(channels, ["email", "io"], "{}", db.label);
+
+        // Two senders at once: each row to one of them.
+        let lease = time::Duration::seconds(60);
+        let (a, b) = tokio::join!(
+            store.claim_notifications("a", NOW, lease, 10),
+            store.claim_notifications("b", NOW, lease, 10)
+        );
+        let (a, b) = (a.expect("claim a"), b.expect("claim b"));
+        assert_eq!(a.len() + b.len(), 2, "{}: {a:?} {b:?}", db.label);
+        let mut ids: Vec<&str> = a.iter().chain(&b).map(|n| n.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 2, "{}", db.label);
+        assert!(
+            store
+                .claim_notifications("c", NOW, lease, 10)
+                .await
+                .expect("claim c")
+                .is_empty(),
+            "claimed rows are not due"
+        );
+        let (mine, sender) = if a.is_empty() { (&b, "b") } else { (&a, "a") };
+        let first = &mine[0];
+        assert_eq!(first.request_id, request.id);
+        // A lease that ends: another sender takes the row, the first lost it.
+        let later = NOW + time::Duration::seconds(61);
+        let taken = store
+            .claim_notifications("d", later, lease, 10)
+            .await
+            .expect("claim d");
+        assert_eq!(taken.len(), 2, "{}: both leases ended", db.label);
+        assert!(
+            !store
+                .finish_notification(&first.id, sender, store::Outcome::Sent, later)
+                .await
+                .expect("finish"),
+            "{}: the claim was lost",
+            db.label
+        );
+        // d sends one, fails the other (retried later), then sends it.
+        assert!(
+            store
+                .finish_notification(&taken[0].id, "d", store::Outcome::Sent, later)
+                .await
+                .expect("finish")
+        );
+        store
+            .retry_notification(&taken[1].id, "d", "IO: 503", later + lease)
+            .await
+            .expect("retry");
+        assert!(
+            store
+                .claim_notifications("e", later, lease, 10)
+                .await
+                .expect("claim")
+                .is_empty(),
+            "not due yet"
+        );
+        let again = store
+            .claim_notifications("e", later + lease, lease, 10)
+            .await
+            .expect("claim");
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 1);
+        assert!(
+            store
+                .finish_notification(&again[0].id, "e", store::Outcome::Sent, later + lease)
+                .await
+                .expect("finish")
+        );
+        let done = store
+            .notifications_of(comune, &request.id)
+            .await
+            .expect("read");
+        assert!(
+            done.iter().all(|n| n.outcome.as_deref() == Some("sent")),
+            "{done:?}"
         );
     }
 }
