@@ -24,7 +24,7 @@ use pagopa::emulator::Emulator;
 use store::Store;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
-use web::{AppState, Contacts, PortalSettings, Verification};
+use web::{AppState, PortalSettings, Verification};
 
 use crate::config::{Config, PagoPaEndpoints};
 
@@ -324,19 +324,10 @@ async fn notify_forever(notifier: Notifier, every: Duration) {
 
 /// The citizen portal of the configured comune.
 fn portal_settings(config: &Config) -> PortalSettings {
-    let portal = &config.portal;
     PortalSettings {
         comune: config.comune.code,
-        demo_login: portal.demo_login && !config.server.production,
-        contacts: Contacts {
-            office: portal.office.clone(),
-            address: portal.address.clone(),
-            hours: portal.hours.clone(),
-            phone: portal.phone.clone(),
-            email: portal.email.clone(),
-            pec: portal.pec.clone(),
-            dpo_email: portal.dpo_email.clone(),
-        },
+        demo_login: config.portal.demo_login && !config.server.production,
+        contacts: config.portal.contacts.clone(),
     }
 }
 

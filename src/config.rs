@@ -66,20 +66,9 @@ pub struct PortalConfig {
     /// comune, never with `server.production = true` (default: on for the
     /// demo comune outside production).
     pub demo_login: bool,
-    /// The office that issues certificates (default «Ufficio anagrafe»).
-    pub office: Option<String>,
-    /// Its address.
-    pub address: Option<String>,
-    /// Its opening hours.
-    pub hours: Option<String>,
-    /// Its telephone number.
-    pub phone: Option<String>,
-    /// Its e-mail.
-    pub email: Option<String>,
-    /// The comune's PEC.
-    pub pec: Option<String>,
-    /// The data protection officer's e-mail, for the privacy notice.
-    pub dpo_email: Option<String>,
+    /// Who to contact, for the pages (each optional): `office`, `address`,
+    /// `hours`, `phone`, `email`, `pec`, `dpo_email` in the file.
+    pub contacts: web::Contacts,
 }
 
 /// The HTTP server's settings (`[server]` in `sigillo.toml`).
@@ -355,13 +344,15 @@ impl Config {
         };
         let portal = PortalConfig {
             demo_login,
-            office: file_portal.office,
-            address: file_portal.address,
-            hours: file_portal.hours,
-            phone: file_portal.phone,
-            email: file_portal.email,
-            pec: file_portal.pec,
-            dpo_email: file_portal.dpo_email,
+            contacts: web::Contacts {
+                office: file_portal.office,
+                address: file_portal.address,
+                hours: file_portal.hours,
+                phone: file_portal.phone,
+                email: file_portal.email,
+                pec: file_portal.pec,
+                dpo_email: file_portal.dpo_email,
+            },
         };
         let notifications = notifications_settings(from_file.notifications, server.production)?;
         Ok(Self {
@@ -565,7 +556,7 @@ mod tests {
         assert!(format!("{error:#}").contains("produzione"), "{error:#}");
         let contacts = load("[portal]\nemail = \"anagrafe@comune.example.it\"\n").expect("loads");
         assert_eq!(
-            contacts.portal.email.as_deref(),
+            contacts.portal.contacts.email.as_deref(),
             Some("anagrafe@comune.example.it")
         );
     }

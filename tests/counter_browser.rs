@@ -11,31 +11,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{digits, spawn_app, virtuale};
+use common::{browser_scripts, digits, spawn_app, virtuale};
 use serde_json::Value;
-
-/// The browser scripts' folder, when node and its packages are there.
-fn browser_scripts() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if !testkit::command_available("node", "--version")
-        || !testkit::command_available("chromium", "--version")
-    {
-        return None;
-    }
-    if !dir.join("node_modules/playwright-core").is_dir() {
-        let reason = "tests/browser/node_modules is missing (run npm ci in tests/browser)";
-        assert!(
-            std::env::var("CI").map_or(true, |value| value != "true"),
-            "{reason}, and CI=true requires it (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: {reason}; the test did not run");
-        return None;
-    }
-    Some(dir)
-}
 
 #[tokio::test]
 async fn three_scans_in_a_row_need_no_click_and_each_shows_its_verdict() {

@@ -20,35 +20,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{spawn_app, virtuale};
+use common::{browser_scripts, spawn_app, virtuale};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-/// The browser scripts' folder, when node and its packages are there.
-fn browser_scripts() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let ci = std::env::var("CI").is_ok_and(|value| value == "true");
-    let missing = if !testkit::command_available("node", "--version") {
-        Some("node is not installed")
-    } else if !testkit::command_available("chromium", "--version") {
-        Some("chromium is not installed")
-    } else if !dir.join("node_modules/playwright-core").is_dir() {
-        Some("tests/browser/node_modules is missing (run npm ci in tests/browser)")
-    } else {
-        None
-    };
-    match missing {
-        None => Some(dir),
-        Some(reason) => {
-            assert!(
-                !ci,
-                "{reason}, and CI=true requires it (.ci/run installs it)"
-            );
-            eprintln!("SKIPPED: {reason}; the test did not run");
-            None
-        }
-    }
-}
 
 /// Where the screenshots are kept.
 fn shots_dir() -> PathBuf {

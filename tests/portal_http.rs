@@ -6,42 +6,15 @@
 
 mod common;
 
-use common::{TestApp, spawn_app, spawn_app_configured, virtuale};
+use common::{
+    TestApp, hidden, no_redirects, set_cookie, spawn_app, spawn_app_configured, virtuale,
+};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-
-/// A browser without cookie jar or redirects: the test carries the cookie.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-/// The value of the hidden field `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&needle)
-        .unwrap_or_else(|| panic!("no field {name} in:\n{html}"))
-        + needle.len();
-    html[start..start + html[start..].find('"').expect("end")].to_owned()
-}
-
-/// `name=value` of the first `Set-Cookie` that sets `name`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
+use reqwest::header::{COOKIE, LOCATION};
 
 /// A demo login as `fiscal_code`: the session cookie (`name=value`).
 async fn login(app: &TestApp, fiscal_code: &str) -> String {
-    let http = browser();
+    let http = no_redirects();
     let page = http
         .get(format!("{}/accedi", app.base))
         .send()
@@ -64,7 +37,7 @@ async fn login(app: &TestApp, fiscal_code: &str) -> String {
 }
 
 async fn get(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
-    browser()
+    no_redirects()
         .get(format!("{}{path}", app.base))
         .header(COOKIE, cookie)
         .send()
@@ -83,7 +56,7 @@ async fn csrf_of(app: &TestApp, cookie: &str) -> String {
 }
 
 async fn post(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    browser()
+    no_redirects()
         .post(format!("{}{path}", app.base))
         .header(COOKIE, cookie)
         .form(form)
@@ -120,7 +93,7 @@ fn holder() -> seal::CodiceFiscale {
 #[tokio::test]
 async fn a_session_cookie_is_http_only_lax_and_secure_under_https() {
     let app = spawn_app(virtuale()).await;
-    let http = browser();
+    let http = no_redirects();
     let page = http
         .get(format!("{}/accedi", app.base))
         .send()
@@ -150,7 +123,7 @@ async fn a_session_cookie_is_http_only_lax_and_secure_under_https() {
         config.server.public_base_url = Some("https://certificati.example.it".into());
     })
     .await;
-    let page = browser()
+    let page = no_redirects()
         .get(format!("{}/accedi", app.local))
         .send()
         .await
@@ -159,7 +132,7 @@ async fn a_session_cookie_is_http_only_lax_and_secure_under_https() {
     assert!(login.contains("Secure"), "{login}");
     let login_pair = login.split(';').next().expect("pair").to_owned();
     let token = hidden(&page.text().await.expect("html"), "csrf");
-    let answer = browser()
+    let answer = no_redirects()
         .post(format!("{}/accedi/demo", app.local))
         .header(COOKIE, login_pair)
         .form(&[("csrf", token.as_str()), ("persona", common::HOLDER)])
@@ -175,7 +148,7 @@ async fn a_session_cookie_is_http_only_lax_and_secure_under_https() {
 
 /// The whole `Set-Cookie` of a demo login.
 async fn login_full_cookie(app: &TestApp) -> String {
-    let http = browser();
+    let http = no_redirects();
     let page = http
         .get(format!("{}/accedi", app.local))
         .send()
@@ -203,7 +176,7 @@ async fn a_login_form_not_opened_here_logs_no_one_in() {
     let app = spawn_app(virtuale()).await;
     // No login cookie at all, then a cookie that is not the form's token.
     for cookie in ["", "sigillo_accesso=00ff"] {
-        let answer = browser()
+        let answer = no_redirects()
             .post(format!("{}/accedi/demo", app.base))
             .header(COOKIE, cookie)
             .form(&[
@@ -219,7 +192,7 @@ async fn a_login_form_not_opened_here_logs_no_one_in() {
         assert!(html.contains("Accesso non riuscito"), "{html}");
     }
     // A person not in the registry is not logged in either.
-    let page = browser()
+    let page = no_redirects()
         .get(format!("{}/accedi", app.base))
         .send()
         .await
@@ -231,7 +204,7 @@ async fn a_login_form_not_opened_here_logs_no_one_in() {
         .expect("pair")
         .to_owned();
     let token = hidden(&page.text().await.expect("html"), "csrf");
-    let answer = browser()
+    let answer = no_redirects()
         .post(format!("{}/accedi/demo", app.base))
         .header(COOKIE, pair)
         .form(&[("csrf", token.as_str()), ("persona", "RSSMRA85T10A562S")])
@@ -415,7 +388,7 @@ async fn without_the_demo_login_its_form_is_not_there() {
     assert!(set_cookie(&page, "sigillo_accesso").is_none());
     let html = page.text().await.expect("html");
     assert!(!html.contains("/accedi/demo"), "{html}");
-    let answer = browser()
+    let answer = no_redirects()
         .post(format!("{}/accedi/demo", app.base))
         .form(&[("csrf", "x"), ("persona", common::HOLDER)])
         .send()

@@ -12,7 +12,7 @@ mod common;
 
 use notify::emulator::{IoEmulator, SmtpSink};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{COOKIE, LOCATION};
 use sigillo::app::App;
 use sigillo::config::NotificationsConfig;
 use sigillo::config::{Config, Overrides};
@@ -67,29 +67,10 @@ impl Schema {
     }
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html.find(&needle).expect("the field") + needle.len();
-    html[start..start + html[start..].find('"').expect("end")].to_owned()
-}
-
 fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with(&format!("{name}=")))
-        .and_then(|value| value.split(';').next())
+    common::set_cookie(response, name)
+        .and_then(|value| value.split(';').next().map(str::to_owned))
         .expect("the cookie")
-        .to_owned()
 }
 
 #[tokio::test]
@@ -110,12 +91,12 @@ async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
     }
     let (a, b) = (&bases[0], &bases[1]);
     assert_ne!(a, b);
-    let http = browser();
+    let http = common::no_redirects();
 
     // Log in on A.
     let page = http.get(format!("{a}/accedi")).send().await.expect("GET");
     let login = cookie_pair(&page, "sigillo_accesso");
-    let token = hidden(&page.text().await.expect("html"), "csrf");
+    let token = common::hidden(&page.text().await.expect("html"), "csrf");
     let answer = http
         .post(format!("{a}/accedi/demo"))
         .header(COOKIE, login)
@@ -141,10 +122,13 @@ async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
     };
     let from_a = on(a).await;
     assert_eq!(from_a.status(), StatusCode::OK);
-    let csrf = hidden(&from_a.text().await.expect("html"), "csrf");
+    let csrf = common::hidden(&from_a.text().await.expect("html"), "csrf");
     let from_b = on(b).await;
     assert_eq!(from_b.status(), StatusCode::OK);
-    assert_eq!(hidden(&from_b.text().await.expect("html"), "csrf"), csrf);
+    assert_eq!(
+        common::hidden(&from_b.text().await.expect("html"), "csrf"),
+        csrf
+    );
 
     // The privacy notice acknowledged on B, the summary asked on A, and the
     // same form sent to both nodes at once: one request.
@@ -171,7 +155,7 @@ async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
         .await
         .expect("summary");
     assert_eq!(summary.status(), StatusCode::OK);
-    let key = hidden(&summary.text().await.expect("html"), "modulo");
+    let key = common::hidden(&summary.text().await.expect("html"), "modulo");
     let mut send = choice.clone();
     send.push(("modulo", key));
     let post = |base: &str| {

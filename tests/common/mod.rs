@@ -437,3 +437,55 @@ async fn json_of(response: reqwest::Response) -> (StatusCode, Value) {
     let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, value)
 }
+
+/// The browser scripts' folder (`tests/browser`), when node, Chromium and
+/// the scripts' packages are there; otherwise `None` with a printed
+/// `SKIPPED:` reason, or a failure under `CI=true`.
+pub fn browser_scripts() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !testkit::command_available("node", "--version")
+        || !testkit::command_available("chromium", "--version")
+    {
+        return None;
+    }
+    if !dir.join("node_modules/playwright-core").is_dir() {
+        let reason = "tests/browser/node_modules is missing (run npm ci in tests/browser)";
+        assert!(
+            std::env::var("CI").map_or(true, |value| value != "true"),
+            "{reason}, and CI=true requires it (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: {reason}; the test did not run");
+        return None;
+    }
+    Some(dir)
+}
+
+/// An HTTP client that follows no redirect and keeps no cookie: the test
+/// carries the cookies and sees where each answer leads.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the form field `name` in a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no field {name} in:\n{html}"))
+        + needle.len();
+    html[start..start + html[start..].find('"').expect("end")].to_owned()
+}
+
+/// The whole first `Set-Cookie` of `response` that sets `name`.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}

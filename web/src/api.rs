@@ -183,14 +183,19 @@ pub(super) async fn pdf(
             OffsetDateTime::now_utc(),
         )
         .await?;
-    Ok((
+    Ok(pdf_answer(pdf))
+}
+
+/// A PDF, kept by no cache.
+fn pdf_answer(pdf: Vec<u8>) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "application/pdf"),
             (header::CACHE_CONTROL, "private, no-store"),
         ],
         pdf,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `GET /api/v1/requests/{id}/notice.pdf`: the printed pagoPA notice of a
@@ -205,14 +210,7 @@ pub(super) async fn notice_pdf(
         .requests()
         .payment_notice_pdf(caller.0.comune, &id)
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf"),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(pdf_answer(pdf))
 }
 
 /// `POST /api/v1/requests/{id}/cancel`: withdraws an unpaid request.

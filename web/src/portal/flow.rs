@@ -495,6 +495,38 @@ fn choice_page(
     )
 }
 
+/// What the steps that take the choice form need, checked: the session
+/// (with the form's CSRF token and the privacy notice acknowledged), the
+/// registry's subject, the comune's exemptions.
+struct FormStep {
+    portal: Portal,
+    session: SessionRecord,
+    subject: Subject,
+    exemptions: Vec<issuer::fees::ExemptionFee>,
+    marca: bool,
+}
+
+async fn form_step(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<FormStep, Box<Response>> {
+    let portal = Portal::load(state).await?;
+    let session = citizen(state, &portal, headers).await?;
+    check_csrf(&portal, &session, csrf)?;
+    require_privacy(&session)?;
+    let subject = registry_subject(state, &portal, &session).await?;
+    let exemptions = exemptions(state, &portal).await?;
+    let marca = portal.comune.bollo_mode == store::model::BolloMode::MarcaDigitale;
+    Ok(FormStep {
+        portal,
+        session,
+        subject,
+        exemptions,
+        marca,
+    })
+}
+
 /// `POST /richiesta/riepilogo`: the summary, or the choice again with
 /// what is wrong.
 pub(super) async fn summary(
@@ -502,14 +534,14 @@ pub(super) async fn summary(
     headers: HeaderMap,
     Form(form): Form<ChoiceForm>,
 ) -> Response {
-    let portal = try_page!(Portal::load(&state).await);
-    let session = try_page!(citizen(&state, &portal, &headers).await);
-    try_page!(check_csrf(&portal, &session, &form.csrf));
-    try_page!(require_privacy(&session));
-    let subject = try_page!(registry_subject(&state, &portal, &session).await);
-    let exemptions = try_page!(exemptions(&state, &portal).await);
+    let FormStep {
+        portal,
+        session,
+        subject,
+        exemptions,
+        marca,
+    } = try_page!(form_step(&state, &headers, &form.csrf).await);
     let people = people_of(&subject);
-    let marca = portal.comune.bollo_mode == store::model::BolloMode::MarcaDigitale;
     let chosen = match check_choice(&form, &people, &exemptions, marca) {
         Ok(chosen) => chosen,
         Err(errors) => {
@@ -602,14 +634,14 @@ pub(super) async fn send(
     headers: HeaderMap,
     Form(form): Form<ChoiceForm>,
 ) -> Response {
-    let portal = try_page!(Portal::load(&state).await);
-    let session = try_page!(citizen(&state, &portal, &headers).await);
-    try_page!(check_csrf(&portal, &session, &form.csrf));
-    try_page!(require_privacy(&session));
-    let subject = try_page!(registry_subject(&state, &portal, &session).await);
-    let exemptions = try_page!(exemptions(&state, &portal).await);
+    let FormStep {
+        portal,
+        session,
+        subject,
+        exemptions,
+        marca,
+    } = try_page!(form_step(&state, &headers, &form.csrf).await);
     let people = people_of(&subject);
-    let marca = portal.comune.bollo_mode == store::model::BolloMode::MarcaDigitale;
     let form_key = form.modulo.trim();
     if form_key.len() != 64 || !form_key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return portal.error(
@@ -944,41 +976,22 @@ async fn owned_request(
     }
 }
 
+/// A document of the citizen's request.
+#[derive(Debug, Clone, Copy)]
+enum Document {
+    /// The issued certificate.
+    Certificate,
+    /// The printed pagoPA notice.
+    Notice,
+}
+
 /// `GET /area-personale/richieste/{id}/certificato.pdf`.
 pub(super) async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let portal = try_page!(Portal::load(&state).await);
-    let session = try_page!(citizen(&state, &portal, &headers).await);
-    let record = try_page!(owned_request(&state, &portal, &session, &id).await);
-    let actor = format!("sessione:{}", session::log_name(&session));
-    match state
-        .requests()
-        .download(
-            portal.comune.code,
-            &record.id,
-            &actor,
-            OffsetDateTime::now_utc(),
-        )
-        .await
-    {
-        Ok(pdf) => pdf_response(pdf, &format!("certificato-{}.pdf", record.id)),
-        Err(RequestError::NotIssued(state)) => portal.error(
-            Some(&session),
-            StatusCode::CONFLICT,
-            "Certificato non ancora disponibile",
-            &format!(
-                "Il certificato non è ancora rilasciato: la richiesta è {}.",
-                state.italian()
-            ),
-        ),
-        Err(error) => {
-            tracing::error!(%error, "portal: certificate not downloaded");
-            error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE)
-        }
-    }
+    document(&state, &headers, &id, Document::Certificate).await
 }
 
 /// `GET /area-personale/richieste/{id}/avviso.pdf`: the printed pagoPA
@@ -988,26 +1001,55 @@ pub(super) async fn payment_notice(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    let portal = try_page!(Portal::load(&state).await);
-    let session = try_page!(citizen(&state, &portal, &headers).await);
-    let record = try_page!(owned_request(&state, &portal, &session, &id).await);
-    match state
-        .requests()
-        .payment_notice_pdf(portal.comune.code, &record.id)
-        .await
-    {
-        Ok(pdf) => pdf_response(pdf, &format!("avviso-{}.pdf", record.id)),
-        Err(RequestError::NoNotice(state)) => portal.error(
+    document(&state, &headers, &id, Document::Notice).await
+}
+
+/// A PDF of the citizen's own request `id`.
+async fn document(state: &AppState, headers: &HeaderMap, id: &str, which: Document) -> Response {
+    let portal = try_page!(Portal::load(state).await);
+    let session = try_page!(citizen(state, &portal, headers).await);
+    let record = try_page!(owned_request(state, &portal, &session, id).await);
+    let requests = state.requests();
+    let made = match which {
+        Document::Certificate => {
+            let actor = format!("sessione:{}", session::log_name(&session));
+            requests
+                .download(
+                    portal.comune.code,
+                    &record.id,
+                    &actor,
+                    OffsetDateTime::now_utc(),
+                )
+                .await
+        }
+        Document::Notice => {
+            requests
+                .payment_notice_pdf(portal.comune.code, &record.id)
+                .await
+        }
+    };
+    let (name, title, what) = match which {
+        Document::Certificate => (
+            "certificato",
+            "Certificato non ancora disponibile",
+            "Il certificato non è ancora rilasciato",
+        ),
+        Document::Notice => (
+            "avviso",
+            "Nessun avviso da pagare",
+            "Questa richiesta non ha un avviso di pagamento da stampare",
+        ),
+    };
+    match made {
+        Ok(pdf) => pdf_response(pdf, &format!("{name}-{}.pdf", record.id)),
+        Err(RequestError::NotIssued(state) | RequestError::NoNotice(state)) => portal.error(
             Some(&session),
             StatusCode::CONFLICT,
-            "Nessun avviso da pagare",
-            &format!(
-                "Questa richiesta non ha un avviso di pagamento da stampare: è {}.",
-                state.italian()
-            ),
+            title,
+            &format!("{what}: la richiesta è {}.", state.italian()),
         ),
         Err(error) => {
-            tracing::error!(%error, "portal: payment notice not made");
+            tracing::error!(%error, "portal: document not made");
             error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE)
         }
     }

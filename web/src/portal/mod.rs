@@ -52,7 +52,7 @@ pub struct PortalSettings {
 
 /// The comune's contacts, as its configuration gives them. What is not
 /// given is not shown.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Contacts {
     /// The office that issues certificates, e.g. «Ufficio anagrafe».
     pub office: Option<String>,
@@ -589,6 +589,7 @@ pub(crate) fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{name}\""),
             ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
         ],
         bytes,
     )
