@@ -396,3 +396,61 @@ async fn without_the_demo_login_its_form_is_not_there() {
         .expect("POST");
     assert_eq!(answer.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_contestuale_is_asked_with_at_least_two_parts() {
+    let app = spawn_app(virtuale()).await;
+    let cookie = login(&app, common::HOLDER).await;
+    read_privacy(&app, &cookie).await;
+    let csrf = csrf_of(&app, &cookie).await;
+    let mut choice = vec![
+        ("csrf", csrf.as_str()),
+        ("tipo", "contestuale"),
+        ("persona", common::HOLDER),
+        ("uso", "esente"),
+        ("esenzione", "7"),
+        ("parte_residenza", "si"),
+    ];
+    let one = post(&app, "/richiesta/riepilogo", &cookie, &choice).await;
+    assert_eq!(one.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = one.text().await.expect("html");
+    assert!(html.contains("almeno due certificati"), "{html}");
+    assert!(
+        html.contains("id=\"parte_residenza\" value=\"si\" checked"),
+        "the ticked part stays ticked"
+    );
+
+    choice.push(("parte_stato_famiglia", "si"));
+    let summary = post(&app, "/richiesta/riepilogo", &cookie, &choice).await;
+    assert_eq!(summary.status(), StatusCode::OK);
+    let html = summary.text().await.expect("html");
+    assert!(
+        html.contains(
+            "Certificato contestuale: Certificato di residenza; Certificato di stato di famiglia"
+        ),
+        "{html}"
+    );
+    let key = hidden(&html, "modulo");
+    assert_eq!(hidden(&html, "parte_stato_famiglia"), "si");
+    let mut send = choice.clone();
+    send.push(("modulo", key.as_str()));
+    let sent = post(&app, "/richiesta/invia", &cookie, &send).await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let place = sent.headers()[LOCATION].to_str().expect("ASCII").to_owned();
+    let id = place.rsplit('/').next().expect("id");
+    let record = app
+        .store
+        .request(store::demo::code(), id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(record.kind, seal::CertificateKind::Contestuale);
+    assert_eq!(
+        record.parts,
+        [
+            seal::CertificateKind::Residenza,
+            seal::CertificateKind::StatoFamiglia
+        ]
+    );
+    assert_eq!(record.state, store::model::RequestState::Issued);
+}

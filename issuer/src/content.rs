@@ -115,8 +115,9 @@ pub struct UnionView {
     pub place: String,
 }
 
-/// The order in which `templates/contestuale.txt` prints the parts.
-const CONTESTUALE_ORDER: [&str; 7] = [
+/// The kinds a certificato contestuale combines, by slug, in the order in
+/// which `templates/contestuale.txt` prints them.
+pub const CONTESTUALE_ORDER: [&str; 7] = [
     "residenza",
     "cittadinanza",
     "esistenza_in_vita",

@@ -10,7 +10,7 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use issuer::catalogue::{CATALOGUE, KindSpec, STATO_CIVILE_EXEMPTION, kind_by_slug};
-use issuer::content::civil_status_text;
+use issuer::content::{CONTESTUALE_ORDER, civil_status_text};
 use issuer::register::IssueError;
 use issuer::requests::{RequestError, Submission};
 use minijinja::context;
@@ -27,16 +27,17 @@ use super::{
 };
 use crate::AppState;
 
-/// The kinds a citizen asks for here: the catalogue but the contestuale
-/// (asked with its parts, at the counter for now) and the CDU (a case of
+/// The kinds a citizen asks for here: the catalogue but the CDU (a case of
 /// its own).
 fn offered() -> impl Iterator<Item = &'static KindSpec> {
-    CATALOGUE.iter().filter(|spec| {
-        !matches!(
-            spec.kind,
-            CertificateKind::Contestuale | CertificateKind::DestinazioneUrbanistica
-        )
-    })
+    CATALOGUE
+        .iter()
+        .filter(|spec| spec.kind != CertificateKind::DestinazioneUrbanistica)
+}
+
+/// The form field of a contestuale's part: `parte_<slug>`.
+fn part_field(slug: &str) -> String {
+    format!("parte_{slug}")
 }
 
 /// Most requests the area personale lists.
@@ -242,11 +243,27 @@ pub(super) struct ChoiceForm {
     email: String,
     #[serde(default)]
     modulo: String,
+    /// The contestuale's parts, one checkbox each (`parte_<slug>=si`).
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
+}
+
+impl ChoiceForm {
+    /// The contestuale's parts ticked, in the printed order.
+    fn parts(&self) -> Vec<&'static str> {
+        CONTESTUALE_ORDER
+            .iter()
+            .copied()
+            .filter(|slug| self.rest.get(&part_field(slug)).is_some_and(|v| v == "si"))
+            .collect()
+    }
 }
 
 /// A choice that holds together.
 struct Chosen<'a> {
     spec: &'static KindSpec,
+    /// For a contestuale, the kinds it combines.
+    parts: Vec<CertificateKind>,
     holder: &'a Person,
     usage: Usage,
     email: Option<String>,
@@ -308,6 +325,17 @@ fn check_choice<'a>(
     if spec.is_none() {
         errors.tipo = Some("Scegliere il certificato.");
     }
+    let parts: Vec<CertificateKind> = form
+        .parts()
+        .into_iter()
+        .filter_map(|slug| kind_by_slug(slug).ok().map(|spec| spec.kind))
+        .collect();
+    let contestuale = spec.is_some_and(|spec| spec.kind == CertificateKind::Contestuale);
+    if contestuale && parts.len() < 2 {
+        errors.tipo =
+            Some("Per il certificato contestuale scegliere almeno due certificati da riunire.");
+    }
+    let parts = if contestuale { parts } else { Vec::new() };
     let holder = people
         .iter()
         .find(|person| person.fiscal_code.as_str() == form.persona.trim())
@@ -390,6 +418,7 @@ fn check_choice<'a>(
     match (spec, holder, usage) {
         (Some(spec), Some(holder), Some(usage)) if !errors.any() => Ok(Chosen {
             spec,
+            parts,
             holder,
             usage,
             email,
@@ -473,6 +502,17 @@ fn choice_page(
             checked: form.esenzione == exemption.id.to_string(),
         })
         .collect();
+    let ticked = form.parts();
+    let parts: Vec<Choice> = CONTESTUALE_ORDER
+        .iter()
+        .filter_map(|slug| kind_by_slug(slug).ok())
+        .map(|spec| Choice {
+            value: part_field(spec.slug),
+            label: spec.kind.title().to_owned(),
+            note: None,
+            checked: ticked.contains(&spec.slug),
+        })
+        .collect();
     let base = portal.base(Some(session));
     portal.page(
         status,
@@ -480,6 +520,7 @@ fn choice_page(
         context! {
             step => 3,
             kinds => ser(&kinds),
+            parts => ser(&parts),
             people => ser(&people),
             exemptions => ser(exemption_choices),
             uso => form.uso.clone(),
@@ -576,13 +617,29 @@ pub(super) async fn summary(
         return error_page(Some(&portal), StatusCode::INTERNAL_SERVER_ERROR);
     };
     let use_text = use_text(&chosen, &exemptions);
+    // The choice again, for the send: the same fields, and the parts.
+    let mut hidden = std::collections::BTreeMap::new();
+    for (name, value) in [
+        ("tipo", form.tipo.trim()),
+        ("persona", form.persona.trim()),
+        ("uso", form.uso.trim()),
+        ("esenzione", form.esenzione.trim()),
+        ("motivo", form.motivo.trim()),
+        ("email", form.email.trim()),
+        ("modulo", form_key.as_str()),
+    ] {
+        hidden.insert(name.to_owned(), value.to_owned());
+    }
+    for slug in form.parts() {
+        hidden.insert(part_field(slug), "si".to_owned());
+    }
     let base = portal.base(Some(&session));
     portal.page(
         StatusCode::OK,
         "portal_summary.html",
         context! {
             step => 4,
-            kind => chosen.spec.kind.title(),
+            kind => kind_text(&chosen),
             holder => ser(PersonView::of(chosen.holder)),
             use_text,
             email => chosen.email.clone(),
@@ -591,19 +648,21 @@ pub(super) async fn summary(
             total => euro(quote.total_cents()),
             free => quote.total_cents() == 0,
             marca,
-            form => context! {
-                tipo => form.tipo.trim(),
-                persona => form.persona.trim(),
-                uso => form.uso.clone(),
-                esenzione => form.esenzione.trim(),
-                motivo => form.motivo.trim(),
-                email => form.email.trim(),
-                modulo => form_key,
-            },
+            form => ser(&hidden),
             breadcrumbs => ser(flow_crumbs("Riepilogo")),
             ..base
         },
     )
+}
+
+/// The certificate as the summary says it: a contestuale with its parts.
+fn kind_text(chosen: &Chosen<'_>) -> String {
+    let title = chosen.spec.kind.title();
+    if chosen.parts.is_empty() {
+        return title.to_owned();
+    }
+    let parts: Vec<&str> = chosen.parts.iter().map(|kind| kind.title()).collect();
+    format!("{title}: {}", parts.join("; "))
 }
 
 /// The use as the summary says it.
@@ -668,7 +727,7 @@ pub(super) async fn send(
     let submission = Submission {
         comune: portal.comune.code,
         kind: chosen.spec.kind,
-        parts: vec![],
+        parts: chosen.parts.clone(),
         holder: chosen.holder.fiscal_code.clone(),
         requester: session.fiscal_code.clone(),
         email: chosen.email.clone(),
