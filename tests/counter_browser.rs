@@ -11,9 +11,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{browser_scripts, digits, spawn_app, virtuale};
+use common::{browser_scripts, digits, run_script, spawn_app, virtuale};
 use serde_json::Value;
 
 #[tokio::test]
@@ -36,23 +34,9 @@ async fn three_scans_in_a_row_need_no_click_and_each_shows_its_verdict() {
         typed(seal::text::to_digits(&forged)),
     ];
 
-    let base = app.base.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(scripts.join("counter.mjs"))
-            .arg(&base)
-            .args(&texts)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs");
-    assert!(
-        output.status.success(),
-        "counter.mjs failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let mut args = vec![app.base.clone()];
+    args.extend(texts);
+    let result = run_script(&scripts, "counter.mjs", args).await;
 
     let scans = result["scans"].as_array().expect("scans");
     assert_eq!(scans.len(), 3, "{result}");

@@ -18,9 +18,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{browser_scripts, spawn_app, virtuale};
+use common::{browser_scripts, run_script, spawn_app, virtuale};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -82,21 +81,7 @@ async fn run_at(width: u32, height: u32) {
         member,
         other,
     ];
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(scripts.join("portal.mjs"))
-            .args(&args)
-            .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs");
-    assert!(
-        output.status.success(),
-        "portal.mjs failed at {width}x{height}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let result = run_script(&scripts, "portal.mjs", args.to_vec()).await;
 
     // axe-core on every page: nothing serious or critical.
     let pages = result["pages"].as_array().expect("pages");

@@ -489,3 +489,25 @@ pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
         .find(|value| value.starts_with(&format!("{name}=")))
         .map(str::to_owned)
 }
+
+/// Runs the browser script `name` of `scripts` with `args`, off the async
+/// runtime, and answers the JSON it prints; a failing script fails the
+/// test with what it wrote on stderr.
+pub async fn run_script(scripts: &Path, name: &str, args: Vec<String>) -> Value {
+    let script = scripts.join(name);
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args(&args)
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}

@@ -568,6 +568,26 @@ async fn form_step(
     })
 }
 
+/// The choice page again, 422, with what is wrong.
+fn choice_again(
+    portal: &Portal,
+    session: &SessionRecord,
+    subject: &Subject,
+    exemptions: &[issuer::fees::ExemptionFee],
+    form: &ChoiceForm,
+    errors: &ChoiceErrors,
+) -> Response {
+    choice_page(
+        portal,
+        session,
+        subject,
+        exemptions,
+        form,
+        errors,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
 /// `POST /richiesta/riepilogo`: the summary, or the choice again with
 /// what is wrong.
 pub(super) async fn summary(
@@ -586,15 +606,7 @@ pub(super) async fn summary(
     let chosen = match check_choice(&form, &people, &exemptions, marca) {
         Ok(chosen) => chosen,
         Err(errors) => {
-            return choice_page(
-                &portal,
-                &session,
-                &subject,
-                &exemptions,
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return choice_again(&portal, &session, &subject, &exemptions, &form, &errors);
         }
     };
     let quote = match state
@@ -713,15 +725,7 @@ pub(super) async fn send(
     let chosen = match check_choice(&form, &people, &exemptions, marca) {
         Ok(chosen) => chosen,
         Err(errors) => {
-            return choice_page(
-                &portal,
-                &session,
-                &subject,
-                &exemptions,
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+            return choice_again(&portal, &session, &subject, &exemptions, &form, &errors);
         }
     };
     let submission = Submission {
