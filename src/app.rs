@@ -146,7 +146,11 @@ impl App {
         );
         Ok(Self {
             listener,
-            state: AppState::with_portal(requests, verification, Some(portal_settings(config))),
+            state: AppState::with_portal(
+                requests,
+                verification,
+                Some(portal_settings(config, &base_url)?),
+            ),
             emulator,
             reconcile_every: Duration::from_secs(settings.reconcile_every_seconds),
             base_url,
@@ -322,13 +326,36 @@ async fn notify_forever(notifier: Notifier, every: Duration) {
     }
 }
 
-/// The citizen portal of the configured comune.
-fn portal_settings(config: &Config) -> PortalSettings {
-    PortalSettings {
+/// The citizen portal of the configured comune, with SPID and CIE when
+/// `[portal.oidc]` names providers.
+fn portal_settings(config: &Config, base_url: &str) -> anyhow::Result<PortalSettings> {
+    let oidc = match &config.portal.oidc {
+        Some(settings) => {
+            let rp = oidc::RelyingParty::new(
+                settings.clone(),
+                &oidc::Context {
+                    public_base_url: base_url,
+                    data_dir: &config.data_dir,
+                    organization_name: &config.comune.name,
+                    production: config.server.production,
+                },
+            )
+            .context("accesso con SPID e CIE ([portal.oidc])")?;
+            tracing::info!(
+                entity_id = rp.entity_id(),
+                providers = rp.providers().len(),
+                "SPID/CIE login configured"
+            );
+            Some(std::sync::Arc::new(rp))
+        }
+        None => None,
+    };
+    Ok(PortalSettings {
         comune: config.comune.code,
         demo_login: config.portal.demo_login && !config.server.production,
         contacts: config.portal.contacts.clone(),
-    }
+        oidc,
+    })
 }
 
 async fn reconcile_forever(state: AppState, every: Duration) {
@@ -344,6 +371,17 @@ async fn reconcile_forever(state: AppState, every: Duration) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "portal sessions that timed out deleted"),
             Err(error) => tracing::warn!(%error, "portal sessions not purged"),
+        }
+        match state
+            .requests()
+            .issuer()
+            .store()
+            .purge_logins(now, oidc::LOGIN_TTL)
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "unfinished logins deleted"),
+            Err(error) => tracing::warn!(%error, "unfinished logins not purged"),
         }
         let summary = state.requests().reconcile(now).await;
         if summary.checked > 0 {

@@ -69,6 +69,9 @@ pub struct PortalConfig {
     /// Who to contact, for the pages (each optional): `office`, `address`,
     /// `hours`, `phone`, `email`, `pec`, `dpo_email` in the file.
     pub contacts: web::Contacts,
+    /// Login with SPID and CIE (`[portal.oidc]`, with
+    /// `[[portal.oidc.providers]]`); none without the section.
+    pub oidc: Option<oidc::Settings>,
 }
 
 /// The HTTP server's settings (`[server]` in `sigillo.toml`).
@@ -209,6 +212,7 @@ struct FilePortal {
     email: Option<String>,
     pec: Option<String>,
     dpo_email: Option<String>,
+    oidc: Option<oidc::Settings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -353,6 +357,7 @@ impl Config {
                 pec: file_portal.pec,
                 dpo_email: file_portal.dpo_email,
             },
+            oidc: file_portal.oidc,
         };
         let notifications = notifications_settings(from_file.notifications, server.production)?;
         Ok(Self {
@@ -519,6 +524,36 @@ mod tests {
         )
         .expect_err("refused");
         assert!(format!("{error:#}").contains("58091"), "{error:#}");
+    }
+
+    #[test]
+    fn spid_and_cie_providers_are_read_from_portal_oidc() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let load = |text: &str| {
+            let path = dir.path().join("sigillo.toml");
+            std::fs::write(&path, text).expect("write");
+            Config::load(Some(&path), Overrides::default())
+        };
+        assert_eq!(load("").expect("loads").portal.oidc, None);
+        let config = load(
+            "[portal.oidc]\nauthority_hints = [\"https://registry.spid.gov.it\"]\n\
+             [[portal.oidc.providers]]\nid = \"spid\"\nlabel = \"SPID\"\nkind = \"spid\"\n\
+             issuer = \"https://op.example.it\"\n\
+             [[portal.oidc.providers]]\nid = \"cie\"\nlabel = \"CIE\"\nkind = \"cie\"\n\
+             issuer = \"https://cie.example.it\"\n",
+        )
+        .expect("loads");
+        let oidc = config.portal.oidc.expect("configured");
+        assert_eq!(oidc.providers.len(), 2);
+        assert_eq!(oidc.providers[1].kind, oidc::ProviderKind::Cie);
+        assert_eq!(oidc.authority_hints, ["https://registry.spid.gov.it"]);
+        let error = load("[portal.oidc]\nclient_secret = \"x\"\n").expect_err("refused");
+        assert!(format!("{error:#}").contains("client_secret"), "{error:#}");
+        let error = load(
+            "[[portal.oidc.providers]]\nid = \"x\"\nlabel = \"X\"\nkind = \"saml\"\nissuer = \"https://x\"\n",
+        )
+        .expect_err("refused");
+        assert!(format!("{error:#}").contains("saml"), "{error:#}");
     }
 
     #[test]

@@ -339,6 +339,7 @@ async fn a_timed_out_session_says_so_and_logout_ends_it() {
             fiscal_code: &person,
             display_name: "Roberta Persico",
             provider: "demo",
+            tokens: None,
             now: now - time::Duration::hours(9),
         })
         .await

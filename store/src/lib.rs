@@ -68,7 +68,10 @@ pub use registry::{
     CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
 };
 pub use requests::{NewRequest, PaymentOpened, RequestTransition, Resealed};
-pub use sessions::{NewSession, SessionLookup, SessionRecord, SessionTimeouts};
+pub use sessions::{
+    LoginLookup, NewLogin, NewSession, PendingLogin, ProviderTokens, SessionLookup, SessionRecord,
+    SessionTimeouts,
+};
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,6 +272,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "outbox",
         include_str!("../../migrations/0008_outbox.sql"),
+    ),
+    (
+        9,
+        "portal_logins",
+        include_str!("../../migrations/0009_portal_logins.sql"),
     ),
 ];
 

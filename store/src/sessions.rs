@@ -14,7 +14,7 @@ use seal::{CodiceFiscale, ComuneCode};
 use sha2::{Digest as _, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use super::{Store, StoreError, opt_time_at, text, time_at, unix};
+use super::{Store, StoreError, opt_text, opt_time_at, text, time_at, unix};
 
 /// When sessions end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,83 @@ pub struct NewSession<'a> {
     pub display_name: &'a str,
     /// `demo`, or the identity provider's id.
     pub provider: &'a str,
+    /// What logout at the provider needs; `None` for the demo login.
+    pub tokens: Option<ProviderTokens>,
     /// Now.
     pub now: OffsetDateTime,
+}
+
+/// What an OpenID provider gave at login that logout needs again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderTokens {
+    /// The ID token: the hint for the provider's end-session endpoint.
+    pub id_token: String,
+    /// The access token: revoked at logout.
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for ProviderTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProviderTokens(..)")
+    }
+}
+
+/// A login under way with an OpenID provider.
+#[derive(Debug, Clone)]
+pub struct NewLogin<'a> {
+    /// The authorization request's `state`; stored as its SHA-256.
+    pub state: &'a str,
+    /// The token of the browser's login cookie; stored as its SHA-256.
+    pub browser: &'a str,
+    /// The comune whose portal the login is for.
+    pub comune: ComuneCode,
+    /// The provider's id.
+    pub provider: &'a str,
+    /// The authorization request's nonce.
+    pub nonce: &'a str,
+    /// The PKCE code verifier.
+    pub code_verifier: &'a str,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+/// A login taken back when the provider answers.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingLogin {
+    /// The comune.
+    pub comune: ComuneCode,
+    /// The provider's id.
+    pub provider: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// The PKCE code verifier for the token request.
+    pub code_verifier: String,
+    /// When the browser was sent to the provider.
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingLogin")
+            .field("comune", &self.comune)
+            .field("provider", &self.provider)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a callback's `state` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginLookup {
+    /// The login, now taken: the same `state` finds nothing again.
+    Found(PendingLogin),
+    /// A login started longer ago than allowed (now deleted).
+    Expired,
+    /// Started in another browser: the login cookie does not match. The
+    /// row stays, so the right browser can still finish it.
+    OtherBrowser,
+    /// No login: never started, or already finished.
+    Unknown,
 }
 
 /// An open session.
@@ -60,6 +135,8 @@ pub struct SessionRecord {
     pub provider: String,
     /// The token every form of this session carries.
     pub csrf: String,
+    /// What logout at the provider needs; `None` for the demo login.
+    pub tokens: Option<ProviderTokens>,
     /// When they logged in.
     pub created_at: OffsetDateTime,
     /// Their last request.
@@ -70,6 +147,10 @@ pub struct SessionRecord {
 
 /// What a token names.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and matched at once; a box would buy nothing"
+)]
 pub enum SessionLookup {
     /// An open session (its `last_seen` now moved on).
     Active(SessionRecord),
@@ -92,7 +173,8 @@ impl Store {
         let id = token_hash(&token);
         sqlx::query(
             "INSERT INTO portal_sessions (token_hash, comune, fiscal_code, display_name, provider, \
-             csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             csrf, created_at, last_seen, id_token, access_token) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id.clone())
         .bind(new.comune.as_str().to_owned())
@@ -102,6 +184,8 @@ impl Store {
         .bind(csrf.clone())
         .bind(unix(new.now))
         .bind(unix(new.now))
+        .bind(new.tokens.as_ref().map(|t| t.id_token.clone()))
+        .bind(new.tokens.as_ref().map(|t| t.access_token.clone()))
         .execute(&self.pool)
         .await?;
         let record = SessionRecord {
@@ -111,6 +195,7 @@ impl Store {
             display_name: new.display_name.to_owned(),
             provider: new.provider.to_owned(),
             csrf,
+            tokens: new.tokens.clone(),
             created_at: now_seconds(new.now),
             last_seen: now_seconds(new.now),
             privacy_read_at: None,
@@ -128,7 +213,8 @@ impl Store {
         let id = token_hash(token);
         let row = sqlx::query(
             "SELECT token_hash, comune, fiscal_code, display_name, provider, csrf, created_at, \
-             last_seen, privacy_read_at FROM portal_sessions WHERE token_hash = $1",
+             last_seen, privacy_read_at, id_token, access_token FROM portal_sessions \
+             WHERE token_hash = $1",
         )
         .bind(id.clone())
         .fetch_optional(&self.pool)
@@ -187,6 +273,88 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Records a login under way, for `take_login` when the provider
+    /// answers.
+    pub async fn create_login(&self, new: &NewLogin<'_>) -> Result<(), StoreError> {
+        self.require_comune(new.comune).await?;
+        sqlx::query(
+            "INSERT INTO portal_logins (state_hash, browser_hash, comune, provider, nonce, \
+             code_verifier, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_hash(new.state))
+        .bind(token_hash(new.browser))
+        .bind(new.comune.as_str().to_owned())
+        .bind(new.provider.to_owned())
+        .bind(new.nonce.to_owned())
+        .bind(new.code_verifier.to_owned())
+        .bind(unix(new.now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the login `state` names, started by the browser holding
+    /// `browser`, if it began less than `ttl` before `now`. A login is
+    /// taken once: of two callbacks with the same `state`, at most one
+    /// finds it, on any node.
+    pub async fn take_login(
+        &self,
+        state: &str,
+        browser: &str,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<LoginLookup, StoreError> {
+        const TABLE: &str = "portal_logins";
+        let row = sqlx::query(
+            "DELETE FROM portal_logins WHERE state_hash = $1 AND browser_hash = $2 \
+             RETURNING comune, provider, nonce, code_verifier, created_at",
+        )
+        .bind(token_hash(state))
+        .bind(token_hash(browser))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            let other = sqlx::query("SELECT 1 FROM portal_logins WHERE state_hash = $1")
+                .bind(token_hash(state))
+                .fetch_optional(&self.pool)
+                .await?;
+            return Ok(if other.is_some() {
+                LoginLookup::OtherBrowser
+            } else {
+                LoginLookup::Unknown
+            });
+        };
+        let created_at = time_at(&row, TABLE, "created_at")?;
+        if now - created_at >= ttl {
+            return Ok(LoginLookup::Expired);
+        }
+        let comune = text(&row, TABLE, "comune")?;
+        Ok(LoginLookup::Found(PendingLogin {
+            comune: ComuneCode::parse(&comune).map_err(|_| StoreError::Corrupt {
+                table: TABLE,
+                column: "comune",
+            })?,
+            provider: text(&row, TABLE, "provider")?,
+            nonce: text(&row, TABLE, "nonce")?,
+            code_verifier: text(&row, TABLE, "code_verifier")?,
+            created_at,
+        }))
+    }
+
+    /// Deletes every login started `ttl` or longer before `now`; answers
+    /// how many.
+    pub async fn purge_logins(
+        &self,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM portal_logins WHERE created_at <= $1")
+            .bind(unix(now - ttl))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM portal_sessions WHERE token_hash = $1")
             .bind(id.to_owned())
@@ -230,6 +398,16 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         display_name: text(row, TABLE, "display_name")?,
         provider: text(row, TABLE, "provider")?,
         csrf: text(row, TABLE, "csrf")?,
+        tokens: match (
+            opt_text(row, TABLE, "id_token")?,
+            opt_text(row, TABLE, "access_token")?,
+        ) {
+            (Some(id_token), Some(access_token)) => Some(ProviderTokens {
+                id_token,
+                access_token,
+            }),
+            _ => None,
+        },
         created_at: time_at(row, TABLE, "created_at")?,
         last_seen: time_at(row, TABLE, "last_seen")?,
         privacy_read_at: opt_time_at(row, TABLE, "privacy_read_at")?,

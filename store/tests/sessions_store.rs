@@ -1,14 +1,17 @@
 //! The portal's sessions in the store, on SQLite and, when configured,
 //! PostgreSQL: a token opens its session and nothing else, the idle and
 //! absolute timeouts end it, logout ends it; the area personale lists a
-//! person's requests and no one else's.
+//! person's requests and no one else's; a login under way with an OpenID
+//! provider is taken once, by the browser that started it, in time.
 
 mod common;
 
 use common::databases;
 use seal::{CertificateKind, CodiceFiscale};
 use store::model::Channel;
-use store::{NewRequest, NewSession, SessionLookup, SessionTimeouts};
+use store::{
+    LoginLookup, NewLogin, NewRequest, NewSession, ProviderTokens, SessionLookup, SessionTimeouts,
+};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -38,6 +41,7 @@ async fn a_session_lives_while_used_and_ends_idle_absolute_or_at_logout() {
             fiscal_code: &person,
             display_name: "Mario Rossi",
             provider: "demo",
+            tokens: None,
             now: LOGIN,
         };
         let (token, record) = store.create_session(&new).await.expect("created");
@@ -199,6 +203,174 @@ async fn a_person_sees_the_requests_they_made_or_that_are_about_them_only() {
                 .await
                 .expect("list")
                 .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
+    const TTL: Duration = Duration::minutes(10);
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        let state = "s".repeat(43);
+        let new = NewLogin {
+            state: &state,
+            browser: "browser-a",
+            comune,
+            provider: "spid",
+            nonce: "n0nce-of-at-least-thirty-two-characters",
+            code_verifier: "verifier-of-at-least-forty-three-characters-long",
+            now: LOGIN,
+        };
+        store.create_login(&new).await.expect("created");
+
+        // Another browser with the same state finds it but cannot take it.
+        let at = LOGIN + Duration::minutes(1);
+        assert_eq!(
+            store
+                .take_login(&state, "browser-b", at, TTL)
+                .await
+                .expect("read"),
+            LoginLookup::OtherBrowser,
+            "{}",
+            db.label
+        );
+        // Its own browser takes it, once.
+        let LoginLookup::Found(found) = store
+            .take_login(&state, "browser-a", at, TTL)
+            .await
+            .expect("read")
+        else {
+            panic!("{}: not found", db.label);
+        };
+        assert_eq!(found.provider, "spid");
+        assert_eq!(found.nonce, new.nonce);
+        assert_eq!(found.code_verifier, new.code_verifier);
+        assert_eq!(found.comune, comune);
+        assert_eq!(
+            store
+                .take_login(&state, "browser-a", at, TTL)
+                .await
+                .expect("read"),
+            LoginLookup::Unknown,
+            "{}: a state is used once",
+            db.label
+        );
+
+        // Too late: expired, and gone.
+        let late = "l".repeat(43);
+        store
+            .create_login(&NewLogin {
+                state: &late,
+                ..new.clone()
+            })
+            .await
+            .expect("created");
+        assert_eq!(
+            store
+                .take_login(&late, "browser-a", LOGIN + TTL, TTL)
+                .await
+                .expect("read"),
+            LoginLookup::Expired,
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            store
+                .take_login(&late, "browser-a", at, TTL)
+                .await
+                .expect("read"),
+            LoginLookup::Unknown
+        );
+
+        // Two callbacks at once with the same state: one finds it.
+        let raced = "r".repeat(43);
+        store
+            .create_login(&NewLogin {
+                state: &raced,
+                ..new.clone()
+            })
+            .await
+            .expect("created");
+        let (first, second) = tokio::join!(
+            store.take_login(&raced, "browser-a", at, TTL),
+            store.take_login(&raced, "browser-a", at, TTL)
+        );
+        let found = [first.expect("read"), second.expect("read")]
+            .iter()
+            .filter(|lookup| matches!(lookup, LoginLookup::Found(_)))
+            .count();
+        assert_eq!(found, 1, "{}", db.label);
+
+        // The purge removes the old ones only.
+        let old = "o".repeat(43);
+        store
+            .create_login(&NewLogin {
+                state: &old,
+                ..new.clone()
+            })
+            .await
+            .expect("created");
+        let recent = "f".repeat(43);
+        store
+            .create_login(&NewLogin {
+                state: &recent,
+                now: LOGIN + Duration::minutes(9),
+                ..new.clone()
+            })
+            .await
+            .expect("created");
+        assert_eq!(
+            store.purge_logins(LOGIN + TTL, TTL).await.expect("purged"),
+            1,
+            "{}",
+            db.label
+        );
+        assert!(matches!(
+            store
+                .take_login(&recent, "browser-a", LOGIN + Duration::minutes(9), TTL)
+                .await
+                .expect("read"),
+            LoginLookup::Found(_)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_provider_session_keeps_what_logout_needs() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let person = mario();
+        let tokens = ProviderTokens {
+            id_token: "header.payload.signature".to_owned(),
+            access_token: "access".to_owned(),
+        };
+        let (token, record) = db
+            .store
+            .create_session(&NewSession {
+                comune,
+                fiscal_code: &person,
+                display_name: "Mario Rossi",
+                provider: "spid",
+                tokens: Some(tokens.clone()),
+                now: LOGIN,
+            })
+            .await
+            .expect("created");
+        assert_eq!(record.tokens.as_ref(), Some(&tokens));
+        let SessionLookup::Active(found) = db
+            .store
+            .session(&token, LOGIN, TIMEOUTS)
+            .await
+            .expect("read")
+        else {
+            panic!("{}: not found", db.label);
+        };
+        assert_eq!(found.tokens, Some(tokens), "{}", db.label);
+        assert!(
+            !format!("{found:?}").contains("access"),
+            "tokens not in Debug"
         );
     }
 }

@@ -18,6 +18,7 @@
 //! production or for a comune that is not a demo.
 
 mod flow;
+mod login;
 mod session;
 
 use axum::Router;
@@ -48,6 +49,8 @@ pub struct PortalSettings {
     pub demo_login: bool,
     /// Who to contact, for the contacts page and the privacy notice.
     pub contacts: Contacts,
+    /// Login with SPID and CIE, when configured.
+    pub oidc: Option<std::sync::Arc<oidc::RelyingParty>>,
 }
 
 /// The comune's contacts, as its configuration gives them. What is not
@@ -76,6 +79,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/accedi", get(login_page))
         .route("/accedi/demo", post(demo_login))
+        .route("/accedi/oidc/{provider}", get(login::begin))
+        .route("/accedi/ritorno", get(login::finish))
+        .route(
+            "/.well-known/openid-federation",
+            get(login::entity_configuration),
+        )
+        .route("/oidc/jwks.json", get(login::jwks))
         .route("/esci", post(logout))
         .route("/richiesta", get(flow::privacy_step))
         .route("/richiesta/privacy", post(flow::privacy_read))
@@ -171,7 +181,24 @@ impl Portal {
     }
 
     pub(crate) fn page(&self, status: StatusCode, template: &str, context: Value) -> Response {
-        templates::page(status, template, context)
+        let mut response = templates::page(status, template, context);
+        // The logout form ends at the identity provider: a form's
+        // redirects are governed by `form-action` too.
+        if let Some(rp) = &self.settings.oidc {
+            let origins = rp.provider_origins();
+            if !origins.is_empty() {
+                let policy = templates::CONTENT_SECURITY_POLICY.replace(
+                    "form-action 'self'",
+                    &format!("form-action 'self' {}", origins.join(" ")),
+                );
+                if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, value);
+                }
+            }
+        }
+        response
     }
 
     /// The error page in the portal's layout.
@@ -307,11 +334,18 @@ async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Respon
     } else {
         (None, None)
     };
+    let providers = portal
+        .settings
+        .oidc
+        .as_ref()
+        .map(|rp| rp.providers())
+        .unwrap_or_default();
     let base = portal.base(None);
     let mut response = portal.page(
         StatusCode::OK,
         "portal_login.html",
         context! {
+            providers => ser(&providers),
             demo => ser(&demo),
             login_token => token.clone(),
             breadcrumbs => ser(vec![HOME, here("Accesso")]),
@@ -418,6 +452,7 @@ async fn demo_login(
             fiscal_code: &person.fiscal_code,
             display_name: &name,
             provider: "demo",
+            tokens: None,
             now: OffsetDateTime::now_utc(),
         })
         .await;
@@ -473,7 +508,20 @@ async fn logout(
         return error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE);
     }
     tracing::info!(session = session::log_name(&record), "portal: logout");
-    let mut response = Redirect::to("/").into_response();
+    // A provider's login ends there too, where it can.
+    let provider_logout = match (&record.tokens, &portal.settings.oidc) {
+        (Some(tokens), Some(rp)) => {
+            rp.logout(
+                &record.provider,
+                &tokens.id_token,
+                &tokens.access_token,
+                OffsetDateTime::now_utc(),
+            )
+            .await
+        }
+        _ => None,
+    };
+    let mut response = Redirect::to(provider_logout.as_deref().unwrap_or("/")).into_response();
     session::set(response.headers_mut(), session::clear_cookie(&state));
     response
 }

@@ -30,9 +30,16 @@ const SECURE_NAME: &str = "__Host-sigillo_sessione";
 const PLAIN_NAME: &str = "sigillo_sessione";
 /// The login form's double-submit cookie.
 pub(crate) const LOGIN_COOKIE: &str = "sigillo_accesso";
+/// The cookie that binds a login with a provider to the browser that
+/// began it.
+pub(crate) const OIDC_COOKIE: &str = "sigillo_oidc";
 
 /// What the request's cookie says.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and matched at once; a box would buy nothing"
+)]
 pub(crate) enum Found {
     /// An open session.
     Active(SessionRecord),
@@ -113,6 +120,20 @@ pub(crate) fn login_cookie(state: &AppState, token: &str) -> HeaderValue {
     let flags = if secure(state) { "; Secure" } else { "" };
     header_value(format!(
         "{LOGIN_COOKIE}={token}; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age=600{flags}"
+    ))
+}
+
+/// The cookie of a login with a provider: holding `token` for ten
+/// minutes, or (`None`) forgotten. `SameSite=Lax` lets the provider's
+/// redirect back carry it.
+pub(crate) fn oidc_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
+    let flags = if secure(state) { "; Secure" } else { "" };
+    let (value, age) = match token {
+        Some(token) => (token, 600),
+        None => ("", 0),
+    };
+    header_value(format!(
+        "{OIDC_COOKIE}={value}; Path=/accedi; HttpOnly; SameSite=Lax; Max-Age={age}{flags}"
     ))
 }
 
