@@ -155,6 +155,35 @@ async fn run_at(width: u32, height: u32) {
         "the non-resident is not in the demo registry"
     );
 
+    // What the relying party publishes: the Entity Configuration (the
+    // provider registers Sigillo from it) and the OIDC keys, public only.
+    let published = app
+        .http
+        .get(format!("{}/.well-known/openid-federation", app.base))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        published.headers()["content-type"],
+        "application/entity-statement+jwt"
+    );
+    assert_eq!(published.text().await.expect("body").split('.').count(), 3);
+    let jwks: Value = app
+        .http
+        .get(format!("{}/oidc/jwks.json", app.base))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 2);
+    assert!(
+        keys.iter()
+            .all(|key| key.get("d").is_none() && key["kid"].is_string())
+    );
+
     let database = format!("sqlite:{}", app.data_dir.join("sigillo.db").display());
     let mut child = tokio::process::Command::new("node")
         .arg(scripts.join("oidc.mjs"))
