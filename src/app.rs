@@ -358,31 +358,27 @@ fn portal_settings(config: &Config, base_url: &str) -> anyhow::Result<PortalSett
     })
 }
 
+/// Logs what a purge of `what` did.
+fn report_purge(done: Result<u64, store::StoreError>, what: &str) {
+    match done {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "{what} deleted"),
+        Err(error) => tracing::warn!(%error, "{what} not purged"),
+    }
+}
+
 async fn reconcile_forever(state: AppState, every: Duration) {
     loop {
         let now = OffsetDateTime::now_utc();
-        match state
-            .requests()
-            .issuer()
-            .store()
-            .purge_sessions(now, web::SESSION_TIMEOUTS)
-            .await
-        {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "portal sessions that timed out deleted"),
-            Err(error) => tracing::warn!(%error, "portal sessions not purged"),
-        }
-        match state
-            .requests()
-            .issuer()
-            .store()
-            .purge_logins(now, oidc::LOGIN_TTL)
-            .await
-        {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "unfinished logins deleted"),
-            Err(error) => tracing::warn!(%error, "unfinished logins not purged"),
-        }
+        let store = state.requests().issuer().store();
+        report_purge(
+            store.purge_sessions(now, web::SESSION_TIMEOUTS).await,
+            "portal sessions that timed out",
+        );
+        report_purge(
+            store.purge_logins(now, oidc::LOGIN_TTL).await,
+            "unfinished logins",
+        );
         let summary = state.requests().reconcile(now).await;
         if summary.checked > 0 {
             tracing::info!(

@@ -25,12 +25,13 @@
 //! The user is the fiscal code of `https://attributes.eid.gov.it/fiscal_number`
 //! with its `TINIT-` prefix stripped, never the pairwise `sub`.
 //!
-//! Providers are found by OpenID discovery (`/.well-known/openid-configuration`
-//! under the configured issuer), cached for an hour; their JWKS is fetched
-//! again when a token names a key it does not hold (a rotation).
-//! Resolving a provider through the federation's trust chain is not done:
-//! the issuer is configured, and trusted as such.
+//! Providers are found through the federation's trust chain to a trust
+//! anchor whose keys are pinned (the `federation` module), or, for a plain OIDC
+//! gateway, by OpenID discovery (`/.well-known/openid-configuration` under
+//! the configured issuer); either is cached for an hour, and asked again
+//! when a token names a key it does not hold (a rotation).
 
+mod federation;
 mod keys;
 mod tokens;
 
@@ -145,6 +146,13 @@ pub struct ProviderSettings {
     /// The levels asked for, lowest acceptable first (default SpidL2).
     #[serde(default)]
     pub acr_values: Vec<String>,
+    /// The federation's trust anchor: when given, the provider's metadata
+    /// and keys come through the trust chain from the provider's Entity
+    /// Configuration to it, not from OpenID discovery.
+    pub trust_anchor: Option<String>,
+    /// The trust anchor's federation keys (a JWKS file), pinned: the
+    /// chain's top is checked with these, never with keys fetched.
+    pub trust_anchor_jwks: Option<PathBuf>,
 }
 
 /// What goes wrong in a login. [`Error::code`] names it in logs.
@@ -225,7 +233,7 @@ struct Metadata {
     authorization_endpoint: String,
     token_endpoint: String,
     userinfo_endpoint: Option<String>,
-    jwks_uri: String,
+    jwks_uri: Option<String>,
     end_session_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
     #[serde(default)]
@@ -240,6 +248,9 @@ struct Discovered {
 
 struct Provider {
     settings: ProviderSettings,
+    /// The trust anchor and its pinned keys, for a provider reached
+    /// through the federation.
+    anchor: Option<(String, Value)>,
     discovered: RwLock<Option<Discovered>>,
 }
 
@@ -377,6 +388,15 @@ impl RelyingParty {
                     provider.id
                 )));
             }
+            match (&provider.trust_anchor, &provider.trust_anchor_jwks) {
+                (Some(_), Some(_)) | (None, None) => {}
+                _ => {
+                    return Err(Error::Settings(format!(
+                        "portal.oidc.providers {}: trust_anchor e trust_anchor_jwks vanno dati insieme",
+                        provider.id
+                    )));
+                }
+            }
             if let Some(level) = provider
                 .acr_values
                 .iter()
@@ -443,11 +463,31 @@ impl RelyingParty {
             providers: settings
                 .providers
                 .iter()
-                .map(|provider| Provider {
-                    settings: provider.clone(),
-                    discovered: RwLock::new(None),
+                .map(|provider| {
+                    let anchor = match (&provider.trust_anchor, &provider.trust_anchor_jwks) {
+                        (Some(anchor), Some(path)) => {
+                            let jwks = std::fs::read(path)
+                                .ok()
+                                .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+                                .filter(|jwks| Verifiers::from_jwks(jwks).is_ok())
+                                .ok_or_else(|| {
+                                    Error::Settings(format!(
+                                        "portal.oidc.providers {}: {} non è un JWKS di chiavi di firma",
+                                        provider.id,
+                                        path.display()
+                                    ))
+                                })?;
+                            Some((anchor.trim_end_matches('/').to_owned(), jwks))
+                        }
+                        _ => None,
+                    };
+                    Ok(Provider {
+                        settings: provider.clone(),
+                        anchor,
+                        discovered: RwLock::new(None),
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, Error>>()?,
             userinfo_alg,
             userinfo_enc,
             entity_id,
@@ -574,16 +614,33 @@ impl RelyingParty {
             return Ok((found.metadata.clone(), found.verifiers.clone()));
         }
         let issuer = provider.settings.issuer.trim_end_matches('/');
-        let url = format!("{issuer}/.well-known/openid-configuration");
-        let metadata: Metadata = self.get_json(&url).await?;
+        let (metadata, verifiers) = match &provider.anchor {
+            Some((anchor, jwks)) => {
+                let now = OffsetDateTime::now_utc().unix_timestamp();
+                let (metadata, verifiers) = self
+                    .resolve_through_federation(issuer, anchor, jwks, now)
+                    .await?;
+                let metadata: Metadata = serde_json::from_value(metadata)
+                    .map_err(|error| Error::Metadata(format!("openid_provider: {error}")))?;
+                (metadata, verifiers)
+            }
+            None => {
+                let url = format!("{issuer}/.well-known/openid-configuration");
+                let metadata: Metadata = self.get_json(&url).await?;
+                let Some(jwks_uri) = metadata.jwks_uri.as_deref() else {
+                    return Err(Error::Metadata("jwks_uri assente".into()));
+                };
+                let jwks: Value = self.get_json(jwks_uri).await?;
+                let verifiers = Verifiers::from_jwks(&jwks)?;
+                (metadata, verifiers)
+            }
+        };
         if metadata.issuer.trim_end_matches('/') != issuer {
             return Err(Error::Metadata(format!(
                 "issuer {:?} diverso da quello configurato",
                 metadata.issuer
             )));
         }
-        let jwks: Value = self.get_json(&metadata.jwks_uri).await?;
-        let verifiers = Verifiers::from_jwks(&jwks)?;
         *provider.discovered.write().await = Some(Discovered {
             metadata: metadata.clone(),
             verifiers: verifiers.clone(),

@@ -268,7 +268,7 @@ pub(crate) fn check_id_token(
 
 /// The claims of a userinfo answer: JSON, a JWS, or a JWE holding either.
 /// A JWE must be for `encryption`'s key and algorithm; a JWS must be the
-/// provider's, from `issuer`, and for `client_id` if it names an audience.
+/// provider's, and from `issuer` and for `client_id` where it says.
 pub(crate) fn open_userinfo(
     body: &str,
     verifiers: &Verifiers,
@@ -309,7 +309,13 @@ pub(crate) fn open_userinfo(
     let Value::Object(claims) = claims else {
         return Err(Error::Userinfo("JWS senza oggetto".into()));
     };
-    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+    // OpenID Connect Core §5.3.2: a signed answer SHOULD carry iss and
+    // aud; the provider's signature already says who sent it. Where they
+    // are, they must be right.
+    if claims
+        .get("iss")
+        .is_some_and(|iss| iss.as_str() != Some(issuer))
+    {
         return Err(Error::Userinfo("iss diverso dal provider".into()));
     }
     let audience_ok = match claims.get("aud") {
@@ -386,20 +392,20 @@ mod tests {
         })
     }
 
+    fn expected() -> Expected<'static> {
+        Expected {
+            issuer: "https://op.example.it",
+            client_id: "https://rp.example.it",
+            nonce: "the-nonce",
+            minimum_acr: "https://www.spid.gov.it/SpidL2",
+            access_token: "access",
+            now: NOW,
+            leeway: 60,
+        }
+    }
+
     fn check(op: &Op, claims: Value) -> Result<Checked, IdTokenProblem> {
-        check_id_token(
-            &signed(&op.pem, claims),
-            &op.verifiers,
-            &Expected {
-                issuer: "https://op.example.it",
-                client_id: "https://rp.example.it",
-                nonce: "the-nonce",
-                minimum_acr: "https://www.spid.gov.it/SpidL2",
-                access_token: "access",
-                now: NOW,
-                leeway: 60,
-            },
-        )
+        check_id_token(&signed(&op.pem, claims), &op.verifiers, &expected())
     }
 
     #[test]
@@ -458,15 +464,7 @@ mod tests {
         let op = op();
         let forger = op_like_with_same_kid();
         let forged = signed(&forger, good());
-        let expected = Expected {
-            issuer: "https://op.example.it",
-            client_id: "https://rp.example.it",
-            nonce: "the-nonce",
-            minimum_acr: "https://www.spid.gov.it/SpidL2",
-            access_token: "access",
-            now: NOW,
-            leeway: 60,
-        };
+        let expected = expected();
         assert_eq!(
             check_id_token(&forged, &op.verifiers, &expected).expect_err("refused"),
             IdTokenProblem::Signature

@@ -17,7 +17,9 @@ impl StatusSource for Valid {
 }
 
 /// The report as JSON with what changes from run to run (keys made
-/// afresh) redacted.
+/// afresh) redacted, its objects' keys in order: the snapshot is the same
+/// whether or not a crate in the build turns on serde_json's
+/// `preserve_order` (josekit, in the workspace, does).
 fn redacted_json(report: &verifier::Report) -> String {
     let mut value: serde_json::Value = serde_json::from_str(&report.to_json()).expect("JSON");
     for signer in [value.pointer_mut("/signer")].into_iter().flatten() {
@@ -25,7 +27,22 @@ fn redacted_json(report: &verifier::Report) -> String {
             signer[field] = serde_json::Value::String(format!("[{field}]"));
         }
     }
-    serde_json::to_string_pretty(&value).expect("JSON")
+    serde_json::to_string_pretty(&sorted(value)).expect("JSON")
+}
+
+/// `value` with every object's keys sorted.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
 
 #[test]
