@@ -97,7 +97,30 @@ enum Command {
     },
     /// Check a certificate offline: its PDF, a scan or photo, or the seal's text.
     Verify(crate::verify_cmd::VerifyArgs),
+    /// The audit trail: who did what to which certificate, request or payment.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
 }
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain, of the comune named with
+    /// --comune or else of every comune in the database, and name the
+    /// first broken entry. Exit status: 0 every chain intact, 3 a chain
+    /// broken, 1 not checked (e.g. the database unreachable).
+    Verify,
+}
+
+/// The audit trail of these comuni does not hold: `sigillo audit verify`
+/// exits with [`AUDIT_BROKEN_EXIT`].
+#[derive(Debug, thiserror::Error)]
+#[error("catena dell'audit interrotta: {}", .0.join(", "))]
+struct AuditBroken(Vec<String>);
+
+/// The exit status of `sigillo audit verify` when a chain is broken.
+const AUDIT_BROKEN_EXIT: u8 = 3;
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
@@ -307,6 +330,10 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.downcast_ref::<AuditBroken>().is_some() => {
+            eprintln!("errore: {error:#}");
+            ExitCode::from(AUDIT_BROKEN_EXIT)
+        }
         Err(error) => {
             eprintln!("errore: {error:#}");
             failure
@@ -337,6 +364,7 @@ fn names_verify(args: &[std::ffi::OsString]) -> bool {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let comune_named = cli.comune_code.is_some();
     let config = Config::load(
         cli.config.as_deref(),
         Overrides {
@@ -365,6 +393,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Issue(args) => commands.issue(args).await,
         Command::Certificates { action } => commands.certificates(action).await,
         Command::Verify(args) => crate::verify_cmd::run(args, &commands.config),
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => commands.audit_verify(comune_named).await,
     }
 }
 
@@ -808,6 +839,53 @@ impl Commands {
         write_pdf(&out, &issued.pdf)?;
         print_issued(&issued, &out);
         Ok(())
+    }
+
+    /// `sigillo audit verify`: every chain walked, each one's outcome
+    /// printed; an error naming the broken ones.
+    async fn audit_verify(&self, comune_named: bool) -> anyhow::Result<()> {
+        let store = self.store().await?;
+        let comuni = if comune_named {
+            vec![self.config.comune.code]
+        } else {
+            store
+                .list_comuni()
+                .await?
+                .into_iter()
+                .map(|comune| comune.code)
+                .collect()
+        };
+        if comuni.is_empty() {
+            println!("Nessun comune nel database: nessuna catena da verificare.");
+            return Ok(());
+        }
+        let mut broken = Vec::new();
+        for code in comuni {
+            match store.verify_audit_chain(code).await? {
+                Ok(count) => println!("{code}: {count} voci, catena integra."),
+                Err(seq) => {
+                    let found = store.audit_entry(code, seq).await?;
+                    let what = match found {
+                        Some(entry) => format!(
+                            " ({} del {}, soggetto {})",
+                            entry.event,
+                            entry.at.format(&Rfc3339).unwrap_or_default(),
+                            entry.subject
+                        ),
+                        None => String::new(),
+                    };
+                    println!(
+                        "{code}: catena interrotta alla voce {seq}{what}: la voce, o quella che la precede, è stata alterata o tolta."
+                    );
+                    broken.push(format!("{code} alla voce {seq}"));
+                }
+            }
+        }
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(AuditBroken(broken).into())
+        }
     }
 
     async fn certificates(&self, action: CertificatesCommand) -> anyhow::Result<()> {

@@ -239,27 +239,12 @@ async fn run_at(width: u32, height: u32) {
 
     // Every page of ours: no serious or critical axe violation, no console
     // error.
-    for page in result["pages"].as_array().expect("pages") {
-        let bad: Vec<&Value> = page["violations"]
-            .as_array()
-            .expect("violations")
-            .iter()
-            .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-            .collect();
-        assert!(bad.is_empty(), "{}: {bad:?}", page["name"]);
-    }
-    assert_eq!(result["consoleErrors"], json!([]), "{result}");
+    common::assert_pages_clean(&result);
 
     // 1. The resident: logged in by the registry's name, then out at the
     // provider too.
     assert_eq!(result["headArea"]["path"], "/area-personale", "{result}");
-    let head_person = app
-        .store
-        .person_by_fiscal_code(comune, &seal::CodiceFiscale::parse(&head).expect("valid"))
-        .await
-        .expect("read")
-        .expect("resident");
-    let surname = head_person.surname.to_lowercase();
+    let surname = common::demo_surname(&app.store, &head).await;
     assert!(
         result["headHeader"]
             .as_str()

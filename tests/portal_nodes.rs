@@ -16,56 +16,6 @@ use reqwest::header::{COOKIE, LOCATION};
 use sigillo::app::App;
 use sigillo::config::NotificationsConfig;
 use sigillo::config::{Config, Overrides};
-use sqlx::Connection as _;
-
-/// A schema of its own on the test server, dropped at the end.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    async fn create() -> Option<(Self, String)> {
-        let Ok(base) = std::env::var("SIGILLO_TEST_DATABASE_URL") else {
-            let reason = "SIGILLO_TEST_DATABASE_URL is not set";
-            assert!(
-                std::env::var("CI").map_or(true, |value| value != "true"),
-                "{reason}, and CI=true requires it (.ci/run sets it)"
-            );
-            eprintln!("SKIPPED: {reason}; the test did not run");
-            return None;
-        };
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let name = format!(
-            "sigillo_nodes_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        sqlx::any::install_default_drivers();
-        let mut connection = sqlx::AnyConnection::connect(&base)
-            .await
-            .expect("PostgreSQL");
-        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-            .execute(&mut connection)
-            .await
-            .expect("drop");
-        sqlx::query(&format!("CREATE SCHEMA {name}"))
-            .execute(&mut connection)
-            .await
-            .expect("create");
-        let separator = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
-        Some((Self { base, name }, url))
-    }
-
-    async fn drop_now(self) {
-        if let Ok(mut connection) = sqlx::AnyConnection::connect(&self.base).await {
-            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
-                .execute(&mut connection)
-                .await;
-        }
-    }
-}
 
 fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
     common::set_cookie(response, name)
@@ -75,7 +25,7 @@ fn cookie_pair(response: &reqwest::Response, name: &str) -> String {
 
 #[tokio::test]
 async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
-    let Some((schema, url)) = Schema::create().await else {
+    let Some((schema, url)) = common::Schema::create("sigillo_nodes").await else {
         return;
     };
     let fixture = common::fixture(common::virtuale(), false, "").await;
@@ -199,7 +149,7 @@ async fn a_session_opened_on_one_node_is_the_same_on_the_other() {
 
 #[tokio::test]
 async fn two_nodes_draining_one_outbox_send_each_notification_once() {
-    let Some((schema, url)) = Schema::create().await else {
+    let Some((schema, url)) = common::Schema::create("sigillo_nodes").await else {
         return;
     };
     let io = IoEmulator::new();

@@ -127,6 +127,23 @@ impl Store {
         rows.iter().map(audit_from_row).collect()
     }
 
+    /// The comune's entry `seq`, if there is one.
+    pub async fn audit_entry(
+        &self,
+        comune: ComuneCode,
+        seq: i64,
+    ) -> Result<Option<AuditRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT seq, at, event, subject, actor, detail, prev_hash, hash FROM audit_log \
+             WHERE comune = $1 AND seq = $2",
+        )
+        .bind(comune.as_str().to_owned())
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(audit_from_row).transpose()
+    }
+
     /// Walks the comune's whole chain: `Ok(n)` with the number of entries
     /// when every hash and link holds, or the first entry that does not.
     pub async fn verify_audit_chain(

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sigillo::app::App;
 use sigillo::config::{Config, Overrides};
+use sqlx::Connection as _;
 use store::model::{BolloMode, ComuneRecord};
 use store::{ApiKeyRole, Store};
 use time::OffsetDateTime;
@@ -510,4 +511,85 @@ pub async fn run_script(scripts: &Path, name: &str, args: Vec<String>) -> Value 
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+}
+
+/// A schema of its own on the test server, dropped at the end.
+pub struct Schema {
+    base: String,
+    name: String,
+}
+
+impl Schema {
+    /// A fresh schema named after `prefix`, and the URL that works in it;
+    /// `None` (skipped, or a failure under CI=true) without a server.
+    pub async fn create(prefix: &str) -> Option<(Self, String)> {
+        let Ok(base) = std::env::var("SIGILLO_TEST_DATABASE_URL") else {
+            let reason = "SIGILLO_TEST_DATABASE_URL is not set";
+            assert!(
+                std::env::var("CI").map_or(true, |value| value != "true"),
+                "{reason}, and CI=true requires it (.ci/run sets it)"
+            );
+            eprintln!("SKIPPED: {reason}; the test did not run");
+            return None;
+        };
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "{prefix}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        sqlx::any::install_default_drivers();
+        let mut connection = sqlx::AnyConnection::connect(&base)
+            .await
+            .expect("PostgreSQL");
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+            .execute(&mut connection)
+            .await
+            .expect("drop");
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut connection)
+            .await
+            .expect("create");
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}options=-csearch_path%3D{name}");
+        Some((Self { base, name }, url))
+    }
+
+    /// Drops the schema.
+    pub async fn drop_now(self) {
+        if let Ok(mut connection) = sqlx::AnyConnection::connect(&self.base).await {
+            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name))
+                .execute(&mut connection)
+                .await;
+        }
+    }
+}
+
+/// A browser script's `pages` (each with its axe `violations`) carry no
+/// serious or critical violation, and its `consoleErrors` are none.
+pub fn assert_pages_clean(result: &Value) {
+    for page in result["pages"].as_array().expect("pages") {
+        let bad: Vec<&Value> = page["violations"]
+            .as_array()
+            .expect("violations")
+            .iter()
+            .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+            .collect();
+        assert!(bad.is_empty(), "{}: {bad:?}", page["name"]);
+    }
+    assert_eq!(result["consoleErrors"], json!([]), "{result}");
+}
+
+/// The registry's surname of `fiscal_code`, a resident of the demo comune.
+pub async fn demo_surname(store: &Store, fiscal_code: &str) -> String {
+    store
+        .person_by_fiscal_code(
+            store::demo::code(),
+            &seal::CodiceFiscale::parse(fiscal_code).expect("valid"),
+        )
+        .await
+        .expect("read")
+        .expect("resident")
+        .surname
+        .to_lowercase()
 }
