@@ -29,6 +29,7 @@ pub mod publish;
 
 pub mod fees;
 pub mod notifications;
+pub mod opendata;
 
 pub mod register;
 pub mod requests;

@@ -65,7 +65,7 @@ pub use audit::{AuditEntry, AuditRecord};
 pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowError};
 pub use outbox::{Notification, NotificationEvent, NotificationRecord, Outcome, Recipient};
 pub use registry::{
-    CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, StatusChange,
+    CertificateFilter, MAX_LIST_RESULTS, NewCertificate, RegisterError, Released, StatusChange,
 };
 pub use requests::{NewRequest, PaymentOpened, RequestTransition, Resealed};
 pub use sessions::{

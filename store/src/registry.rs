@@ -27,6 +27,17 @@ use crate::model::{CertificateRecord, CertificateStatus, RequestState};
 /// The most certificates one listing returns.
 pub const MAX_LIST_RESULTS: u32 = 1000;
 
+/// A released certificate, as open data counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Released {
+    /// Its kind.
+    pub kind: CertificateKind,
+    /// In bollo (`true`) or exempt.
+    pub in_bollo: bool,
+    /// When it was released.
+    pub issued_at: OffsetDateTime,
+}
+
 /// What issuance hands the registry for a new certificate, once it knows
 /// the certificate's number and status-list index (both are in the seal and
 /// on the PDF, so they are fixed before either is made).
@@ -374,6 +385,40 @@ impl Store {
         }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(record)
+    }
+
+    /// Every certificate the comune released (issued, and whatever became
+    /// of it after: revoked, superseded, expired), with what open data
+    /// counts: its kind, whether it went in bollo, when it was released.
+    /// Certificates never released (pending, void) are not among them.
+    pub async fn released_certificates(
+        &self,
+        comune: ComuneCode,
+    ) -> Result<Vec<Released>, StoreError> {
+        const T: &str = "certificates";
+        let rows = sqlx::query(
+            "SELECT kind, usage, issued_at FROM certificates \
+             WHERE comune = $1 AND issued_at IS NOT NULL AND status NOT IN ('pending', 'void') \
+             ORDER BY issued_at",
+        )
+        .bind(comune.as_str().to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let corrupt = |column| StoreError::Corrupt { table: T, column };
+                let kind = u16::try_from(int(row, T, "kind")?)
+                    .ok()
+                    .and_then(CertificateKind::from_code)
+                    .ok_or(corrupt("kind"))?;
+                let usage = parse_usage(&text(row, T, "usage")?).map_err(|_| corrupt("usage"))?;
+                Ok(Released {
+                    kind,
+                    in_bollo: matches!(usage.stamp, seal::Stamp::Bollo),
+                    issued_at: time_at(row, T, "issued_at")?,
+                })
+            })
+            .collect()
     }
 
     /// The certificate with this id.

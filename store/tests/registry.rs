@@ -440,3 +440,50 @@ async fn certificates_are_found_by_id_and_number_and_listed_newest_first() {
         );
     }
 }
+
+#[tokio::test]
+async fn open_data_counts_released_certificates_only() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let store = &db.store;
+        for status in [
+            CertificateStatus::Issued,
+            CertificateStatus::Issued,
+            CertificateStatus::Pending,
+        ] {
+            store
+                .register_certificate(comune, 2026, |number, _| {
+                    Ok::<_, String>(prepared(number, status))
+                })
+                .await
+                .expect("registered");
+        }
+        // One of the issued ones is revoked later: it was released, so it
+        // counts.
+        let first = store
+            .certificate_by_number(comune, CertificateNumber::new(2026, 1).expect("number"))
+            .await
+            .expect("read")
+            .expect("exists");
+        store
+            .set_certificate_status(
+                comune,
+                &first.id,
+                StatusChange::Revoke {
+                    at: NOW,
+                    reason: "prova".into(),
+                },
+            )
+            .await
+            .expect("revoked");
+        let released = store.released_certificates(comune).await.expect("read");
+        assert_eq!(released.len(), 2, "{}", db.label);
+        assert!(
+            released
+                .iter()
+                .all(|r| r.in_bollo && r.kind == CertificateKind::Residenza && r.issued_at == NOW),
+            "{}",
+            db.label
+        );
+    }
+}

@@ -20,6 +20,7 @@
 mod api;
 pub mod error;
 mod headers;
+mod opendata;
 mod pages;
 pub mod portal;
 pub mod queue;
@@ -133,6 +134,8 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/v", verify_pages::routes())
         .route("/V", verify_pages::routes())
         .route("/sportello/verifica", get(verify_pages::counter))
+        .route("/dati-aperti/{istat}/certificati.csv", get(opendata::csv))
+        .route("/dati-aperti/{istat}/certificati.json", get(opendata::json))
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
         .route("/pagamenti/{comune}/{id}/paga", get(pages::pay))
         .route("/static/{name}", get(templates::assets::serve))
