@@ -97,10 +97,54 @@ enum Command {
     },
     /// Check a certificate offline: its PDF, a scan or photo, or the seal's text.
     Verify(crate::verify_cmd::VerifyArgs),
+    /// The comune's staff: members, roles, local credentials.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// The audit trail: who did what to which certificate, request or payment.
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add a staff member, or change the name and roles of one.
+    Add {
+        /// Their fiscal code.
+        #[arg(long)]
+        cf: String,
+        /// Their name, as pages show it.
+        #[arg(long)]
+        name: String,
+        /// Their roles, comma-separated or repeated: operatore_anagrafe,
+        /// operatore_urbanistica, responsabile, amministratore.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// List the comune's staff (never their credentials).
+    List,
+    /// Give a member a local password (read from standard input, one line)
+    /// and a new TOTP second factor, printed once; for a comune without an
+    /// identity provider. Any earlier password and code stop working.
+    Password {
+        /// Their fiscal code.
+        #[arg(long)]
+        cf: String,
+    },
+    /// Stop a member from logging in (kept for the audit trail).
+    Disable {
+        /// Their fiscal code.
+        #[arg(long)]
+        cf: String,
+    },
+    /// Let a disabled member log in again.
+    Enable {
+        /// Their fiscal code.
+        #[arg(long)]
+        cf: String,
     },
 }
 
@@ -396,6 +440,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit {
             action: AuditCommand::Verify,
         } => commands.audit_verify(comune_named).await,
+        Command::Staff { action } => commands.staff(action).await,
     }
 }
 
@@ -838,6 +883,104 @@ impl Commands {
         });
         write_pdf(&out, &issued.pdf)?;
         print_issued(&issued, &out);
+        Ok(())
+    }
+
+    async fn staff(&self, action: StaffCommand) -> anyhow::Result<()> {
+        use issuer::staff;
+        let store = self.store().await?;
+        let comune = self.comune.code;
+        let person = |cf: &str| {
+            CodiceFiscale::parse(cf.trim())
+                .map_err(|error| anyhow::anyhow!("codice fiscale {cf:?} non valido: {error}"))
+        };
+        match action {
+            StaffCommand::Add { cf, name, roles } => {
+                let person = person(&cf)?;
+                let roles = staff::parse_roles(&roles)?;
+                let slugs: Vec<&str> = roles.iter().map(|role| role.slug()).collect();
+                let name = name.trim();
+                if name.is_empty() {
+                    bail!("serve il nome (--name)");
+                }
+                store
+                    .upsert_staff(&store::NewStaff {
+                        comune,
+                        fiscal_code: &person,
+                        display_name: name,
+                        roles: &slugs,
+                        now: OffsetDateTime::now_utc(),
+                    })
+                    .await?;
+                println!("{person} {name}: {}", slugs.join(", "));
+            }
+            StaffCommand::List => {
+                for member in store.list_staff(comune).await? {
+                    let roles: Vec<&str> = staff::roles_of(&member)
+                        .into_iter()
+                        .map(staff::Role::label)
+                        .collect();
+                    println!(
+                        "{}  {}  {}{}{}",
+                        member.fiscal_code,
+                        member.display_name,
+                        roles.join(", "),
+                        if member.password_hash.is_some() {
+                            "  password locale"
+                        } else {
+                            ""
+                        },
+                        if member.disabled_at.is_some() {
+                            "  DISABILITATO"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }
+            StaffCommand::Password { cf } => {
+                let person = person(&cf)?;
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("lettura della password dallo standard input")?;
+                let hash = staff::hash_password(line.trim_end_matches(['\r', '\n']))?;
+                let secret = staff::new_totp_secret()?;
+                if !store
+                    .set_staff_credentials(comune, &person, Some(&hash), Some(&secret))
+                    .await?
+                {
+                    bail!("{person} non è nel personale del comune {comune}");
+                }
+                println!("Password impostata per {person}.");
+                println!(
+                    "Secondo fattore (TOTP, 6 cifre ogni 30 secondi): inserire nell'app di autenticazione"
+                );
+                println!(
+                    "{}",
+                    staff::totp_uri(&secret, &format!("Sigillo {comune}"), person.as_str())
+                );
+                println!("oppure la chiave {secret}");
+                println!("Conservarla ora: non sarà più mostrata.");
+            }
+            StaffCommand::Disable { cf } => {
+                let person = person(&cf)?;
+                if !store
+                    .set_staff_disabled(comune, &person, Some(OffsetDateTime::now_utc()))
+                    .await?
+                {
+                    bail!("{person} non è nel personale del comune {comune}");
+                }
+                println!("{person} disabilitato");
+            }
+            StaffCommand::Enable { cf } => {
+                let person = person(&cf)?;
+                if !store.set_staff_disabled(comune, &person, None).await? {
+                    bail!("{person} non è nel personale del comune {comune}");
+                }
+                println!("{person} abilitato");
+            }
+        }
         Ok(())
     }
 

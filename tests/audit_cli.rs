@@ -6,29 +6,16 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use sqlx::Connection as _;
 
 fn sigillo(dir: &Path, database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sigillo"))
-        .current_dir(dir)
-        .env_remove("SIGILLO_DATA_DIR")
-        .env_remove("SIGILLO_CONFIG")
-        .env_remove("SIGILLO_COMUNE_CODE")
-        .env_remove("SIGILLO_COMUNE_NAME")
-        .args(["--data-dir", "data", "--database-url", database_url])
-        .args(args)
-        .output()
-        .expect("sigillo runs")
+    common::sigillo_cli(dir, database_url, args, None)
 }
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    common::output_text(output)
 }
 
 async fn execute(database_url: &str, sql: &str) {

@@ -33,5 +33,6 @@ pub mod opendata;
 
 pub mod register;
 pub mod requests;
+pub mod staff;
 pub mod templates;
 pub mod withdraw;

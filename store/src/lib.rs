@@ -46,6 +46,7 @@ mod outbox;
 mod registry;
 mod requests;
 mod sessions;
+mod staff;
 mod urbanistica;
 
 use std::borrow::Cow;
@@ -72,6 +73,7 @@ pub use sessions::{
     LoginLookup, NewLogin, NewSession, PendingLogin, ProviderTokens, SessionLookup, SessionRecord,
     SessionTimeouts,
 };
+pub use staff::{FailedLogin, NewStaff, StaffRecord};
 
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,6 +280,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "portal_logins",
         include_str!("../../migrations/0009_portal_logins.sql"),
     ),
+    (10, "staff", include_str!("../../migrations/0010_staff.sql")),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them.

@@ -593,3 +593,44 @@ pub async fn demo_surname(store: &Store, fiscal_code: &str) -> String {
         .surname
         .to_lowercase()
 }
+
+/// Runs the `sigillo` binary in `dir` against `database_url` (data in
+/// `dir/data`), with `stdin` written to its standard input, as an operator
+/// runs it: none of the environment's settings.
+pub fn sigillo_cli(
+    dir: &Path,
+    database_url: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sigillo"))
+        .current_dir(dir)
+        .env_remove("SIGILLO_DATA_DIR")
+        .env_remove("SIGILLO_CONFIG")
+        .env_remove("SIGILLO_COMUNE_CODE")
+        .env_remove("SIGILLO_COMUNE_NAME")
+        .args(["--data-dir", "data", "--database-url", database_url])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sigillo runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).expect("stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("sigillo ends")
+}
+
+/// What a command printed, standard output then standard error.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
