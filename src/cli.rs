@@ -1224,6 +1224,10 @@ fn print_record(
                 "  bollo:        marca da bollo digitale sull'impronta del PDF, non ancora acquistata"
             ),
         },
+        Some(seal::BolloRef::Marca { id, issued_on }) => println!(
+            "  bollo:        marca da bollo n. {id} emessa il {}",
+            seal::rome::day_text(*issued_on)
+        ),
         None if matches!(record.usage.stamp, seal::Stamp::Exempt { .. }) => {
             println!("  bollo:        esente");
         }

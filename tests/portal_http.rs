@@ -335,6 +335,7 @@ async fn a_timed_out_session_says_so_and_logout_ends_it() {
     let (token, _) = app
         .store
         .create_session(&store::NewSession {
+            kind: store::SessionKind::Citizen,
             comune: store::demo::code(),
             fiscal_code: &person,
             display_name: "Roberta Persico",

@@ -310,6 +310,10 @@ fn bollo_lines(comune: &ComuneRecord, usage: &Usage, bollo: Option<&BolloRef>) -
                 .to_owned(),
             "Il codice IUBD della marca è indicato dalla verifica online.".to_owned(),
         ],
+        (Stamp::Bollo, Some(BolloRef::Marca { id, issued_on })) => vec![format!(
+            "Imposta di bollo assolta con marca da bollo n. {id} emessa il {}, applicata sull'originale rilasciato allo sportello.",
+            seal::rome::day_text(*issued_on)
+        )],
         (Stamp::Bollo, None) => vec!["Imposta di bollo da assolvere.".to_owned()],
     }
 }

@@ -86,6 +86,12 @@ pub enum IssueError {
     /// The registry refused what was prepared.
     #[error("il registro ha rifiutato il certificato: {0}")]
     Registry(&'static str),
+    /// The paper marca's identifier is not 14 digits.
+    #[error("il numero identificativo della marca da bollo è di 14 cifre")]
+    MarcaId,
+    /// The paper marca paid another certificate of the comune already.
+    #[error("la marca da bollo n. {0} è già stata usata per un altro certificato del Comune")]
+    MarcaUsed(String),
     /// The comune's fee schedule does not read.
     #[error("tariffe del comune non valide: {0}")]
     Fees(crate::fees::FeesError),
@@ -116,7 +122,33 @@ impl Issuer {
     /// paid first, through a request ([`crate::requests`]).
     #[tracing::instrument(skip_all, fields(comune = %issuance.comune, kind = issuance.spec.slug))]
     pub async fn issue(&self, issuance: &Issuance) -> Result<Issued, IssueError> {
-        self.register(issuance, None, BolloPlan::None).await
+        self.register(issuance, None, BolloPlan::None, None).await
+    }
+
+    /// Issues a certificate at the counter, at once: exempt, or in bollo
+    /// paid with a marca da bollo on paper (`BolloPlan::Paper`), whose
+    /// identifier is printed and sealed and may pay only one certificate
+    /// of the comune ([`IssueError::MarcaUsed`], also when two counters
+    /// try it at the same moment). `origin` is the staff member's address,
+    /// for the audit entry.
+    #[tracing::instrument(skip_all, fields(comune = %issuance.comune, kind = issuance.spec.slug))]
+    pub async fn issue_at_counter(
+        &self,
+        issuance: &Issuance,
+        bollo: BolloPlan,
+        origin: Option<String>,
+    ) -> Result<Issued, IssueError> {
+        match &bollo {
+            BolloPlan::None => {}
+            BolloPlan::Paper { id, .. } if BolloRef::is_marca_id(id) => {}
+            BolloPlan::Paper { .. } => return Err(IssueError::MarcaId),
+            BolloPlan::Virtuale { .. } | BolloPlan::Marca => {
+                return Err(IssueError::Registry(
+                    "allo sportello si rilascia subito solo un certificato esente o con la marca da bollo",
+                ));
+            }
+        }
+        self.register(issuance, None, bollo, origin).await
     }
 
     /// Prepares the certificate of the request `request_id` and links the
@@ -132,7 +164,7 @@ impl Issuer {
         request_id: &str,
         bollo: BolloPlan,
     ) -> Result<Issued, IssueError> {
-        self.register(issuance, Some(request_id), bollo).await
+        self.register(issuance, Some(request_id), bollo, None).await
     }
 
     /// Makes a pending anagrafe certificate again at its release, at
@@ -205,6 +237,7 @@ impl Issuer {
         issuance: &Issuance,
         request_id: Option<&str>,
         plan: BolloPlan,
+        origin: Option<String>,
     ) -> Result<Issued, IssueError> {
         let comune = self
             .store
@@ -260,12 +293,20 @@ impl Issuer {
         let mut pdf_out = Vec::new();
         let mut url_out = String::new();
         let prepare_numbered = |number: CertificateNumber, status_index: u32| {
-            let bollo = match plan {
+            let bollo = match &plan {
                 BolloPlan::None => None,
                 BolloPlan::Virtuale { segregation_code } => Some(BolloRef::Iuv(
-                    notice_for(segregation_code, number)?.iuv().to_owned(),
+                    notice_for(*segregation_code, number)?.iuv().to_owned(),
                 )),
                 BolloPlan::Marca => Some(BolloRef::MarcaDigitale),
+                BolloPlan::Paper { id, issued_on } => Some(BolloRef::Marca {
+                    id: id.clone(),
+                    issued_on: *issued_on,
+                }),
+            };
+            let marca_id = match &plan {
+                BolloPlan::Paper { id, .. } => Some(id.clone()),
+                _ => None,
             };
             let draft = Draft {
                 bollo,
@@ -279,7 +320,9 @@ impl Issuer {
                 &signer,
                 &trust,
             )?;
-            let exempt = matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. });
+            // Exempt, or paid on paper at the counter: issued at once.
+            let exempt =
+                matches!(prepared.claims.usage.stamp, Stamp::Exempt { .. }) || marca_id.is_some();
             pdf_out.clone_from(&prepared.pdf);
             url_out = prepared.seal.to_url(&comune.verification_host);
             Ok::<_, PrepareError>(NewCertificate {
@@ -299,6 +342,8 @@ impl Issuer {
                 kid: signer.kid(),
                 pdf: prepared.pdf,
                 issued_by: issuance.issued_by.clone(),
+                marca_id,
+                origin: origin.clone(),
             })
         };
         let registered = match request_id {
@@ -316,6 +361,7 @@ impl Issuer {
         let record = registered.map_err(|error| match error {
             RegisterError::Prepare(error) => IssueError::Prepare(error),
             RegisterError::Invalid(what) => IssueError::Registry(what),
+            RegisterError::Store(StoreError::MarcaUsed(id)) => IssueError::MarcaUsed(id),
             RegisterError::Store(error) => IssueError::Store(error),
         })?;
         tracing::info!(number = %record.number, status = record.status.code(), "certificate registered");
@@ -387,7 +433,7 @@ impl Issuer {
 
 /// How a certificate's stamp duty will be paid, which decides what its
 /// bollo box prints and its seal names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BolloPlan {
     /// No payment: the certificate is exempt (or refused if in bollo).
     None,
@@ -399,6 +445,13 @@ pub enum BolloPlan {
     },
     /// Marca da bollo digitale, bought for the final PDF's digest.
     Marca,
+    /// A marca da bollo on paper, applied at the counter: paid already.
+    Paper {
+        /// Its 14-digit identifier.
+        id: String,
+        /// The day it was issued, as printed on it.
+        issued_on: time::Date,
+    },
 }
 
 /// The pagoPA notice of the certificate `number` (aux digit 3): the IUV

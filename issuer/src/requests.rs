@@ -152,6 +152,30 @@ pub enum PayStep {
     NotPayable(Box<RequestRecord>),
 }
 
+/// Whether `requester` may ask for a certificate of `kind` about
+/// `subject` through `channel`: the holder and their registry family
+/// always; at the counter, anyone for residenza and stato di famiglia
+/// (DOMAIN.md §1).
+pub fn requester_allowed(
+    kind: CertificateKind,
+    channel: Channel,
+    subject: &crate::eligibility::Subject,
+    requester: &CodiceFiscale,
+) -> bool {
+    let family_member = subject.person.fiscal_code == *requester
+        || subject.family.as_ref().is_some_and(|family| {
+            family
+                .members
+                .iter()
+                .any(|member| member.fiscal_code == *requester)
+        });
+    let open_at_counter = matches!(
+        kind,
+        CertificateKind::Residenza | CertificateKind::StatoFamiglia
+    );
+    family_member || (channel == Channel::Counter && open_at_counter)
+}
+
 /// What the payer reads as the payment's subject, at the position and in
 /// the checkout cart alike.
 fn payment_description(number: seal::CertificateNumber) -> String {
@@ -239,26 +263,11 @@ impl Requests {
             .issuer
             .subject(submission.comune, &submission.holder)
             .await?;
-        let family_member = subject.person.fiscal_code == submission.requester
-            || subject.family.as_ref().is_some_and(|family| {
-                family
-                    .members
-                    .iter()
-                    .any(|member| member.fiscal_code == submission.requester)
-            });
-        // At the counter, staff issue residenza and stato di famiglia to
-        // anyone who asks (DOMAIN.md §1); everything else, and everything
-        // online, only to the holder and their registry family.
-        let open_at_counter = matches!(
-            submission.kind,
-            CertificateKind::Residenza | CertificateKind::StatoFamiglia
-        );
         let channel = match submission.role {
             ApiKeyRole::Sportello => Channel::Counter,
             ApiKeyRole::Portale => Channel::Online,
         };
-        let allowed = family_member || (channel == Channel::Counter && open_at_counter);
-        if !allowed {
+        if !requester_allowed(submission.kind, channel, &subject, &submission.requester) {
             return Err(RequestError::NotAllowed);
         }
         let record = self

@@ -69,6 +69,54 @@ impl Role {
     }
 }
 
+/// What a staff member does, each allowed to some roles. Every office
+/// page and call names the action it performs and checks it against the
+/// roles the member has now, in the comune of their session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Verify certificates brought to the counter (the scanning page).
+    Verify,
+    /// Issue anagrafe certificates at the counter.
+    IssueAnagrafe,
+    /// Look a certificate up in the registry and download it again.
+    ReadCertificates,
+    /// Revoke or supersede a certificate.
+    Withdraw,
+    /// Read and export the audit trail.
+    ReadAudit,
+    /// Change the comune's configuration, fees, staff and keys.
+    Administer,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Self; 6] = [
+        Self::Verify,
+        Self::IssueAnagrafe,
+        Self::ReadCertificates,
+        Self::Withdraw,
+        Self::ReadAudit,
+        Self::Administer,
+    ];
+
+    /// The roles that may do it.
+    pub fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Self::Verify => &[OperatoreAnagrafe, OperatoreUrbanistica, Responsabile],
+            Self::IssueAnagrafe => &[OperatoreAnagrafe],
+            Self::ReadCertificates => &[OperatoreAnagrafe, Responsabile],
+            Self::Withdraw | Self::ReadAudit => &[Responsabile],
+            Self::Administer => &[Amministratore],
+        }
+    }
+
+    /// Whether someone with `roles` may do it.
+    pub fn allowed(self, roles: &[Role]) -> bool {
+        self.roles().iter().any(|role| roles.contains(role))
+    }
+}
+
 /// What goes wrong with staff.
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
@@ -278,6 +326,18 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn each_action_is_allowed_to_its_roles_only() {
+        use Role::*;
+        assert!(Action::IssueAnagrafe.allowed(&[OperatoreAnagrafe]));
+        assert!(!Action::IssueAnagrafe.allowed(&[Responsabile, Amministratore]));
+        assert!(Action::Withdraw.allowed(&[Responsabile]));
+        assert!(!Action::Withdraw.allowed(&[OperatoreAnagrafe, OperatoreUrbanistica]));
+        assert!(Action::Administer.allowed(&[Amministratore]));
+        assert!(!Action::Administer.allowed(&[Responsabile]));
+        assert!(Action::ALL.iter().all(|action| !action.allowed(&[])));
+    }
 
     #[test]
     fn roles_parse_once_each_and_refuse_unknown_names() {

@@ -101,13 +101,27 @@ pub enum WithdrawError {
 /// Takes the certificate `number` of `comune` out of force as `withdrawal`
 /// says, on behalf of `actor` (a staff user, `cli`), at `now`; returns the
 /// certificate as it now stands.
-#[tracing::instrument(skip_all, fields(comune = %comune, number = %number))]
 pub async fn withdraw(
     store: &Store,
     comune: ComuneCode,
     number: CertificateNumber,
     withdrawal: Withdrawal,
     actor: &str,
+    now: OffsetDateTime,
+) -> Result<CertificateRecord, WithdrawError> {
+    withdraw_from(store, comune, number, withdrawal, actor, None, now).await
+}
+
+/// As [`withdraw`], noting in the audit entry where the actor connected
+/// from (`origin`: a staff member's address).
+#[tracing::instrument(skip_all, fields(comune = %comune, number = %number))]
+pub async fn withdraw_from(
+    store: &Store,
+    comune: ComuneCode,
+    number: CertificateNumber,
+    withdrawal: Withdrawal,
+    actor: &str,
+    origin: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<CertificateRecord, WithdrawError> {
     let record = store
@@ -146,6 +160,11 @@ pub async fn withdraw(
                 format!("by={by}"),
             )
         }
+    };
+    let detail = match (origin, detail.is_empty()) {
+        (Some(origin), true) => format!("from={origin}"),
+        (Some(origin), false) => format!("{detail} from={origin}"),
+        (None, _) => detail,
     };
     let entry = AuditEntry {
         at: now,

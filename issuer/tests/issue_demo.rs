@@ -402,6 +402,8 @@ async fn a_certificate_not_issued_is_never_downloadable() {
                 kid: seal::Kid([0; 8]),
                 pdf: b"%PDF-1.7 pending".to_vec(),
                 issued_by: "test".into(),
+                marca_id: None,
+                origin: None,
             })
         })
         .await

@@ -393,6 +393,22 @@ pub enum BolloRef {
     /// printed or sealed; the registry records it and the online check
     /// shows it.
     MarcaDigitale,
+    /// A marca da bollo on paper (the contrassegno telematico sold by
+    /// tobacconists), applied at the counter: its 14-digit identifier and
+    /// the day it was issued, as printed on it.
+    Marca {
+        /// The identifier printed on the stamp: 14 digits.
+        id: String,
+        /// The day the stamp was issued.
+        issued_on: Date,
+    },
+}
+
+impl BolloRef {
+    /// Whether `id` has the shape of a paper stamp's identifier: 14 digits.
+    pub fn is_marca_id(id: &str) -> bool {
+        id.len() == 14 && id.bytes().all(|b| b.is_ascii_digit())
+    }
 }
 
 /// Why claims could not be encoded or decoded.
@@ -493,15 +509,24 @@ impl Claims {
             (int(key::USE), encode_usage(&self.usage)?),
         ]);
         if let Some(bollo) = &self.bollo {
-            let (tag, text) = match bollo {
-                BolloRef::Iuv(text) => (1, text.as_str()),
-                BolloRef::Iubd(text) => (2, text.as_str()),
-                BolloRef::MarcaDigitale => (3, ""),
+            let value = match bollo {
+                BolloRef::Iuv(text) => vec![uint(1), text_field("bollo", text)?],
+                BolloRef::Iubd(text) => vec![uint(2), text_field("bollo", text)?],
+                BolloRef::MarcaDigitale => vec![uint(3), text_field("bollo", "")?],
+                BolloRef::Marca { id, issued_on } => {
+                    if !BolloRef::is_marca_id(id) {
+                        return Err(ClaimsError::Malformed(
+                            "a marca's identifier is 14 digits".into(),
+                        ));
+                    }
+                    vec![
+                        uint(4),
+                        text_field("bollo", id)?,
+                        days_since_epoch(*issued_on),
+                    ]
+                }
             };
-            map.push((
-                int(key::BOLLO),
-                Value::Array(vec![uint(tag), text_field("bollo", text)?]),
-            ));
+            map.push((int(key::BOLLO), Value::Array(value)));
         }
         map.push((int(key::STATUS), uint(self.status_index.into())));
         if self.demo {
@@ -912,13 +937,19 @@ fn decode_usage(value: Value) -> Result<Usage, ClaimsError> {
 }
 
 fn decode_bollo(value: Value) -> Result<BolloRef, ClaimsError> {
-    let mut items = as_array(value, 2, 2)?.into_iter();
+    let items = as_array(value, 2, 3)?;
+    let three = items.len() == 3;
+    let mut items = items.into_iter();
     let tag = as_uint(&items.next().unwrap_or(Value::Null))?;
     let text = as_text(items.next().unwrap_or(Value::Null))?;
-    match tag {
-        1 => Ok(BolloRef::Iuv(text)),
-        2 => Ok(BolloRef::Iubd(text)),
-        3 if text.is_empty() => Ok(BolloRef::MarcaDigitale),
+    match (tag, items.next()) {
+        (1, None) => Ok(BolloRef::Iuv(text)),
+        (2, None) => Ok(BolloRef::Iubd(text)),
+        (3, None) if text.is_empty() => Ok(BolloRef::MarcaDigitale),
+        (4, Some(day)) if three && BolloRef::is_marca_id(&text) => Ok(BolloRef::Marca {
+            id: text,
+            issued_on: decode_date(&day)?,
+        }),
         _ => Err(malformed("unknown bollo reference kind")),
     }
 }
@@ -938,6 +969,22 @@ mod tests {
             let bytes = claims.to_cbor().expect("encodes");
             assert_eq!(Claims::from_cbor(&bytes), Ok(claims));
         }
+    }
+
+    #[test]
+    fn a_paper_marca_round_trips_and_only_with_fourteen_digits() {
+        let mut claims = testdata::residenza();
+        claims.bollo = Some(BolloRef::Marca {
+            id: "01234567890123".into(),
+            issued_on: time::macros::date!(2026 - 11 - 30),
+        });
+        let bytes = claims.to_cbor().expect("encodes");
+        assert_eq!(Claims::from_cbor(&bytes), Ok(claims.clone()));
+        claims.bollo = Some(BolloRef::Marca {
+            id: "0123456789012".into(),
+            issued_on: time::macros::date!(2026 - 11 - 30),
+        });
+        assert!(matches!(claims.to_cbor(), Err(ClaimsError::Malformed(_))));
     }
 
     #[test]

@@ -74,6 +74,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
                             kid: Kid([0; 8]),
                             pdf,
                             issued_by: "throughput".into(),
+                            marca_id: None,
+                            origin: None,
                         })
                     })
                     .await?;

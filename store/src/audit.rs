@@ -53,6 +53,26 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
+/// Which entries [`Store::search_audit`] returns: every condition given
+/// must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries about one of these subjects (an empty list matches
+    /// nothing; `None`, any subject).
+    pub subjects: Option<Vec<String>>,
+    /// Only entries by this actor.
+    pub actor: Option<String>,
+    /// Only entries at or after this instant.
+    pub from: Option<OffsetDateTime>,
+    /// Only entries before this instant.
+    pub until: Option<OffsetDateTime>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// The most entries one search returns.
+pub const MAX_AUDIT_RESULTS: u32 = 5000;
+
 /// Appends `entry` to the comune's chain within `tx`.
 pub(crate) async fn append_audit(
     tx: &mut Transaction<'static, Any>,
@@ -124,6 +144,59 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(audit_from_row).collect()
+    }
+
+    /// The comune's entries that `query` selects, newest first.
+    pub async fn search_audit(
+        &self,
+        comune: ComuneCode,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        if query.subjects.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from(
+            "SELECT seq, at, event, subject, actor, detail, prev_hash, hash FROM audit_log \
+             WHERE comune = $1",
+        );
+        let mut next = 2;
+        let mut placeholder = || {
+            let p = format!("${next}");
+            next += 1;
+            p
+        };
+        if let Some(subjects) = &query.subjects {
+            let list: Vec<String> = subjects.iter().map(|_| placeholder()).collect();
+            sql.push_str(&format!(" AND subject IN ({})", list.join(", ")));
+        }
+        if query.actor.is_some() {
+            sql.push_str(&format!(" AND actor = {}", placeholder()));
+        }
+        if query.from.is_some() {
+            sql.push_str(&format!(" AND at >= {}", placeholder()));
+        }
+        if query.until.is_some() {
+            sql.push_str(&format!(" AND at < {}", placeholder()));
+        }
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {}", placeholder()));
+        let mut statement = sqlx::query(&sql).bind(comune.as_str().to_owned());
+        for subject in query.subjects.iter().flatten() {
+            statement = statement.bind(subject.clone());
+        }
+        if let Some(actor) = &query.actor {
+            statement = statement.bind(actor.clone());
+        }
+        if let Some(from) = query.from {
+            statement = statement.bind(unix(from));
+        }
+        if let Some(until) = query.until {
+            statement = statement.bind(unix(until));
+        }
+        let rows = statement
+            .bind(i64::from(query.limit.min(MAX_AUDIT_RESULTS)))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(audit_from_row).collect()
     }
 

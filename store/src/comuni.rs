@@ -3,6 +3,7 @@
 use seal::{ComuneCode, Kid};
 use sqlx::any::AnyRow;
 
+use super::audit::{AuditEntry, append_audit};
 use super::{Store, StoreError, date_text, int, opt_date, opt_text, text};
 use crate::model::{BolloMode, ComuneRecord};
 
@@ -103,6 +104,28 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::UnknownComune(code));
         }
+        Ok(())
+    }
+
+    /// Sets the comune's fee schedule and appends `audit` to its chain, in
+    /// one transaction.
+    pub async fn change_comune_fees(
+        &self,
+        code: ComuneCode,
+        fees: &str,
+        audit: &AuditEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE comuni SET fees = $2 WHERE code = $1")
+            .bind(code.as_str().to_owned())
+            .bind(fees.to_owned())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UnknownComune(code));
+        }
+        append_audit(&mut tx, code, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 

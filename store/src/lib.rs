@@ -62,7 +62,7 @@ use crate::model::CertificateStatus;
 
 pub use anagrafe::MAX_SEARCH_RESULTS;
 pub use api_keys::{ApiKey, ApiKeyRole, NewApiKey};
-pub use audit::{AuditEntry, AuditRecord};
+pub use audit::{AuditEntry, AuditQuery, AuditRecord, MAX_AUDIT_RESULTS};
 pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowError};
 pub use outbox::{Notification, NotificationEvent, NotificationRecord, Outcome, Recipient};
 pub use registry::{
@@ -70,8 +70,8 @@ pub use registry::{
 };
 pub use requests::{NewRequest, PaymentOpened, RequestTransition, Resealed};
 pub use sessions::{
-    LoginLookup, NewLogin, NewSession, PendingLogin, ProviderTokens, SessionLookup, SessionRecord,
-    SessionTimeouts,
+    LoginLookup, NewLogin, NewSession, PendingLogin, ProviderTokens, SessionKind, SessionLookup,
+    SessionRecord, SessionTimeouts,
 };
 pub use staff::{FailedLogin, NewStaff, StaffRecord};
 
@@ -135,6 +135,10 @@ pub enum StoreError {
     /// The operating system's random number generator failed.
     #[error("il generatore di numeri casuali del sistema non è disponibile")]
     Randomness,
+    /// The paper marca da bollo's identifier already paid for another
+    /// certificate of the comune.
+    #[error("la marca da bollo n. {0} è già stata usata per un altro certificato del Comune")]
+    MarcaUsed(String),
     /// Every sequence number of the year has been used.
     #[error("numerazione dei certificati esaurita per l'anno {year}")]
     NumberingExhausted {
@@ -281,6 +285,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0009_portal_logins.sql"),
     ),
     (10, "staff", include_str!("../../migrations/0010_staff.sql")),
+    (
+        11,
+        "staff_pages",
+        include_str!("../../migrations/0011_staff_pages.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx's migrator reads them.

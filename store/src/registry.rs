@@ -68,6 +68,12 @@ pub struct NewCertificate {
     pub pdf: Vec<u8>,
     /// Who issued it: a staff user, an API key name, `cli`.
     pub issued_by: String,
+    /// The paper marca da bollo that paid it, at the counter: its 14-digit
+    /// identifier, used once in the comune ([`StoreError::MarcaUsed`]).
+    pub marca_id: Option<String>,
+    /// Where the issuing request came from (the staff member's address), for
+    /// the audit entry.
+    pub origin: Option<String>,
 }
 
 impl fmt::Debug for NewCertificate {
@@ -308,9 +314,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO certificates (comune, id, year, sequence, number, kind, holder, usage, \
              clause, status, created_at, issued_at, expires_at, seal, kid, pdf, pdf_sha256, \
-             status_index, issued_by) \
+             status_index, issued_by, marca_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19)",
+             $17, $18, $19, $20)",
         )
         .bind(comune.as_str().to_owned())
         .bind(record.id.clone())
@@ -331,9 +337,22 @@ impl Store {
         .bind(record.pdf_sha256.to_hex())
         .bind(i64::from(status_index))
         .bind(record.issued_by.clone())
+        .bind(new.marca_id.clone())
         .execute(&mut *tx)
         .await
-        .map_err(StoreError::from)?;
+        .map_err(|error| match (error, &new.marca_id) {
+            // The one unique key a new certificate can meet besides its
+            // fresh number and id: the stamp, used already.
+            (sqlx::Error::Database(error), Some(marca)) if error.is_unique_violation() => {
+                StoreError::MarcaUsed(marca.clone())
+            }
+            (error, _) => StoreError::from(error),
+        })?;
+        let origin = new
+            .origin
+            .as_deref()
+            .map(|origin| format!(" from={origin}"))
+            .unwrap_or_default();
         if let Some(request_id) = request_id {
             let state = match record.status {
                 CertificateStatus::Issued => RequestState::Issued,
@@ -378,7 +397,40 @@ impl Store {
                     event: "certificate.prepared",
                     subject: request_id,
                     actor: &record.issued_by,
-                    detail: &format!("certificate={} status={}", record.id, record.status.code()),
+                    detail: &format!(
+                        "certificate={} status={}{origin}",
+                        record.id,
+                        record.status.code()
+                    ),
+                },
+            )
+            .await?;
+        }
+        if request_id.is_none() {
+            // Issued directly (the counter, the command line): the entry
+            // a request's would otherwise be.
+            append_audit(
+                &mut tx,
+                comune,
+                &AuditEntry {
+                    at: record.created_at,
+                    event: if record.status == CertificateStatus::Issued {
+                        "certificate.issued"
+                    } else {
+                        "certificate.prepared"
+                    },
+                    subject: &record.id,
+                    actor: &record.issued_by,
+                    detail: &format!(
+                        "number={} kind={}{}{origin}",
+                        record.number,
+                        record.kind.code(),
+                        if new.marca_id.is_some() {
+                            " bollo=marca"
+                        } else {
+                            ""
+                        },
+                    ),
                 },
             )
             .await?;

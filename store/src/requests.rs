@@ -224,6 +224,23 @@ impl Store {
             .transpose()
     }
 
+    /// The id of the comune's request that led to the certificate
+    /// `certificate_id`, if one did (not for one issued at the counter).
+    pub async fn request_of_certificate(
+        &self,
+        comune: ComuneCode,
+        certificate_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT id FROM requests WHERE comune = $1 AND certificate_id = $2")
+            .bind(comune.as_str().to_owned())
+            .bind(certificate_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(|row| text(row, "requests", "id"))
+            .transpose()
+    }
+
     /// The comune's requests that `person` made or that are about them,
     /// newest first, at most `limit`: the citizen's area personale.
     pub async fn requests_of_person(

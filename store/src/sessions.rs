@@ -29,9 +29,40 @@ pub struct SessionTimeouts {
 /// with its styles and scripts makes one write, not five.
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
+/// Whose a session is: each kind has its own cookie and pages, and a page
+/// takes only its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A citizen, in the portal.
+    Citizen,
+    /// A staff member of the comune, in the office pages; their roles are
+    /// read from the staff table on every request.
+    Staff,
+}
+
+impl SessionKind {
+    /// As stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Citizen => "citizen",
+            Self::Staff => "staff",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "citizen" => Some(Self::Citizen),
+            "staff" => Some(Self::Staff),
+            _ => None,
+        }
+    }
+}
+
 /// A session to open.
 #[derive(Debug, Clone)]
 pub struct NewSession<'a> {
+    /// A citizen's or a staff member's.
+    pub kind: SessionKind,
     /// The comune whose portal the person logs in to.
     pub comune: ComuneCode,
     /// The person, as the identity provider vouches.
@@ -64,6 +95,8 @@ impl std::fmt::Debug for ProviderTokens {
 /// A login under way with an OpenID provider.
 #[derive(Debug, Clone)]
 pub struct NewLogin<'a> {
+    /// A citizen's login or a staff member's.
+    pub kind: SessionKind,
     /// The authorization request's `state`; stored as its SHA-256.
     pub state: &'a str,
     /// The token of the browser's login cookie; stored as its SHA-256.
@@ -83,6 +116,8 @@ pub struct NewLogin<'a> {
 /// A login taken back when the provider answers.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PendingLogin {
+    /// A citizen's login or a staff member's.
+    pub kind: SessionKind,
     /// The comune.
     pub comune: ComuneCode,
     /// The provider's id.
@@ -98,6 +133,7 @@ pub struct PendingLogin {
 impl std::fmt::Debug for PendingLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingLogin")
+            .field("kind", &self.kind)
             .field("comune", &self.comune)
             .field("provider", &self.provider)
             .field("created_at", &self.created_at)
@@ -125,6 +161,8 @@ pub struct SessionRecord {
     /// The SHA-256 (hex) of the cookie's token: the session's name in logs
     /// and the audit, never the token itself.
     pub id: String,
+    /// A citizen's or a staff member's.
+    pub kind: SessionKind,
     /// The comune.
     pub comune: ComuneCode,
     /// The person logged in.
@@ -173,8 +211,8 @@ impl Store {
         let id = token_hash(&token);
         sqlx::query(
             "INSERT INTO portal_sessions (token_hash, comune, fiscal_code, display_name, provider, \
-             csrf, created_at, last_seen, id_token, access_token) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             csrf, created_at, last_seen, id_token, access_token, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(id.clone())
         .bind(new.comune.as_str().to_owned())
@@ -186,10 +224,12 @@ impl Store {
         .bind(unix(new.now))
         .bind(new.tokens.as_ref().map(|t| t.id_token.clone()))
         .bind(new.tokens.as_ref().map(|t| t.access_token.clone()))
+        .bind(new.kind.code())
         .execute(&self.pool)
         .await?;
         let record = SessionRecord {
             id,
+            kind: new.kind,
             comune: new.comune,
             fiscal_code: new.fiscal_code.clone(),
             display_name: new.display_name.to_owned(),
@@ -213,7 +253,7 @@ impl Store {
         let id = token_hash(token);
         let row = sqlx::query(
             "SELECT token_hash, comune, fiscal_code, display_name, provider, csrf, created_at, \
-             last_seen, privacy_read_at, id_token, access_token FROM portal_sessions \
+             last_seen, privacy_read_at, id_token, access_token, kind FROM portal_sessions \
              WHERE token_hash = $1",
         )
         .bind(id.clone())
@@ -279,7 +319,7 @@ impl Store {
         self.require_comune(new.comune).await?;
         sqlx::query(
             "INSERT INTO portal_logins (state_hash, browser_hash, comune, provider, nonce, \
-             code_verifier, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             code_verifier, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(token_hash(new.state))
         .bind(token_hash(new.browser))
@@ -288,6 +328,7 @@ impl Store {
         .bind(new.nonce.to_owned())
         .bind(new.code_verifier.to_owned())
         .bind(unix(new.now))
+        .bind(new.kind.code())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -307,7 +348,7 @@ impl Store {
         const TABLE: &str = "portal_logins";
         let row = sqlx::query(
             "DELETE FROM portal_logins WHERE state_hash = $1 AND browser_hash = $2 \
-             RETURNING comune, provider, nonce, code_verifier, created_at",
+             RETURNING comune, provider, nonce, code_verifier, created_at, kind",
         )
         .bind(token_hash(state))
         .bind(token_hash(browser))
@@ -330,6 +371,12 @@ impl Store {
         }
         let comune = text(&row, TABLE, "comune")?;
         Ok(LoginLookup::Found(PendingLogin {
+            kind: SessionKind::from_code(&text(&row, TABLE, "kind")?).ok_or(
+                StoreError::Corrupt {
+                    table: TABLE,
+                    column: "kind",
+                },
+            )?,
             comune: ComuneCode::parse(&comune).map_err(|_| StoreError::Corrupt {
                 table: TABLE,
                 column: "comune",
@@ -387,6 +434,10 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
     let fiscal_code = text(row, TABLE, "fiscal_code")?;
     Ok(SessionRecord {
         id: text(row, TABLE, "token_hash")?,
+        kind: SessionKind::from_code(&text(row, TABLE, "kind")?).ok_or(StoreError::Corrupt {
+            table: TABLE,
+            column: "kind",
+        })?,
         comune: ComuneCode::parse(&comune).map_err(|_| StoreError::Corrupt {
             table: TABLE,
             column: "comune",

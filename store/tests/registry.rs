@@ -30,6 +30,8 @@ fn prepared(number: CertificateNumber, status: CertificateStatus) -> NewCertific
         kid: Kid([9; 8]),
         pdf: format!("%PDF-1.7 certificato {number}").into_bytes(),
         issued_by: "test".into(),
+        marca_id: None,
+        origin: None,
     }
 }
 
@@ -482,6 +484,72 @@ async fn open_data_counts_released_certificates_only() {
             released
                 .iter()
                 .all(|r| r.in_bollo && r.kind == CertificateKind::Residenza && r.issued_at == NOW),
+            "{}",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_paper_marca_pays_one_certificate_even_when_two_counters_race() {
+    for db in databases().await {
+        let comune = common::with_comune(&db).await;
+        let other = store::demo::comune();
+        db.store.upsert_comune(&other).await.expect("comune");
+        let with_marca = |id: &'static str| {
+            move |number, _| {
+                Ok::<_, String>(NewCertificate {
+                    marca_id: Some(id.to_owned()),
+                    ..prepared(number, CertificateStatus::Issued)
+                })
+            }
+        };
+        // Eight counters present the same stamp at once.
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            let store = db.store.clone();
+            handles.push(tokio::spawn(async move {
+                store
+                    .register_certificate(comune, 2026, with_marca("01234567890123"))
+                    .await
+            }));
+        }
+        let mut issued = Vec::new();
+        let mut refused = 0;
+        for handle in handles {
+            match handle.await.expect("task") {
+                Ok(record) => issued.push(record),
+                Err(RegisterError::Store(StoreError::MarcaUsed(id))) => {
+                    assert_eq!(id, "01234567890123", "{}", db.label);
+                    refused += 1;
+                }
+                Err(other) => panic!("{}: {other}", db.label),
+            }
+        }
+        assert_eq!((issued.len(), refused), (1, 7), "{}", db.label);
+        // The refused ones took no number: the next is the second.
+        let next = db
+            .store
+            .register_certificate(comune, 2026, with_marca("01234567890124"))
+            .await
+            .expect("another stamp");
+        assert_eq!(next.number.sequence(), 2, "{}", db.label);
+        // The same identifier in another comune is that comune's stamp.
+        db.store
+            .register_certificate(other.code, 2026, with_marca("01234567890123"))
+            .await
+            .expect("another comune");
+        // The registration is audited, with the stamp named, not its digits.
+        let entries = db
+            .store
+            .audit_entries(comune, Some(&issued[0].id), 10)
+            .await
+            .expect("audit");
+        assert_eq!(entries.len(), 1, "{}", db.label);
+        assert_eq!(entries[0].event, "certificate.issued", "{}", db.label);
+        assert!(entries[0].detail.contains("bollo=marca"), "{}", db.label);
+        assert!(
+            !entries[0].detail.contains("01234567890123"),
             "{}",
             db.label
         );

@@ -49,6 +49,8 @@ fn pending(number: CertificateNumber) -> NewCertificate {
         kid: Kid([9; 8]),
         pdf: format!("%PDF-1.7 {number}").into_bytes(),
         issued_by: "k1".into(),
+        marca_id: None,
+        origin: None,
     }
 }
 

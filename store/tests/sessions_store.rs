@@ -10,7 +10,8 @@ use common::databases;
 use seal::{CertificateKind, CodiceFiscale};
 use store::model::Channel;
 use store::{
-    LoginLookup, NewLogin, NewRequest, NewSession, ProviderTokens, SessionLookup, SessionTimeouts,
+    LoginLookup, NewLogin, NewRequest, NewSession, ProviderTokens, SessionKind, SessionLookup,
+    SessionTimeouts,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -37,6 +38,7 @@ async fn a_session_lives_while_used_and_ends_idle_absolute_or_at_logout() {
         let store = &db.store;
         let person = mario();
         let new = NewSession {
+            kind: SessionKind::Citizen,
             comune,
             fiscal_code: &person,
             display_name: "Mario Rossi",
@@ -120,6 +122,7 @@ async fn a_session_lives_while_used_and_ends_idle_absolute_or_at_logout() {
         let fresh_at = LOGIN + Duration::hours(1);
         let (fresh, _) = store
             .create_session(&NewSession {
+                kind: SessionKind::Citizen,
                 now: fresh_at,
                 ..new.clone()
             })
@@ -215,6 +218,7 @@ async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
         let store = &db.store;
         let state = "s".repeat(43);
         let new = NewLogin {
+            kind: SessionKind::Citizen,
             state: &state,
             browser: "browser-a",
             comune,
@@ -262,6 +266,7 @@ async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
         let late = "l".repeat(43);
         store
             .create_login(&NewLogin {
+                kind: SessionKind::Citizen,
                 state: &late,
                 ..new.clone()
             })
@@ -288,6 +293,7 @@ async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
         let raced = "r".repeat(43);
         store
             .create_login(&NewLogin {
+                kind: SessionKind::Citizen,
                 state: &raced,
                 ..new.clone()
             })
@@ -307,6 +313,7 @@ async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
         let old = "o".repeat(43);
         store
             .create_login(&NewLogin {
+                kind: SessionKind::Citizen,
                 state: &old,
                 ..new.clone()
             })
@@ -315,6 +322,7 @@ async fn a_login_under_way_is_taken_once_by_its_browser_in_time() {
         let recent = "f".repeat(43);
         store
             .create_login(&NewLogin {
+                kind: SessionKind::Citizen,
                 state: &recent,
                 now: LOGIN + Duration::minutes(9),
                 ..new.clone()
@@ -349,6 +357,7 @@ async fn a_provider_session_keeps_what_logout_needs() {
         let (token, record) = db
             .store
             .create_session(&NewSession {
+                kind: SessionKind::Citizen,
                 comune,
                 fiscal_code: &person,
                 display_name: "Mario Rossi",

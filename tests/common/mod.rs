@@ -634,3 +634,53 @@ pub fn output_text(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// The password test staff members get.
+pub const STAFF_PASSWORD: &str = "una password di prova";
+
+/// Adds `fiscal_code` to `comune`'s staff with `roles` (slugs), with the
+/// local password [`STAFF_PASSWORD`] and a fresh TOTP secret, answered.
+pub async fn add_staff(
+    store: &Store,
+    comune: seal::ComuneCode,
+    fiscal_code: &str,
+    roles: &[&str],
+) -> String {
+    let code = seal::CodiceFiscale::parse(fiscal_code).expect("valid");
+    store
+        .upsert_staff(&store::NewStaff {
+            comune,
+            fiscal_code: &code,
+            display_name: &format!("Addetto {}", &fiscal_code[..6]),
+            roles,
+            now: OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("staff");
+    let secret = issuer::staff::new_totp_secret().expect("secret");
+    let hash = issuer::staff::hash_password(STAFF_PASSWORD).expect("hash");
+    store
+        .set_staff_credentials(comune, &code, Some(&hash), Some(&secret))
+        .await
+        .expect("credentials");
+    secret
+}
+
+/// An open office session of `fiscal_code` in `comune`, as the `Cookie`
+/// header carries it on plain HTTP.
+pub async fn staff_cookie(store: &Store, comune: seal::ComuneCode, fiscal_code: &str) -> String {
+    let code = seal::CodiceFiscale::parse(fiscal_code).expect("valid");
+    let (token, _) = store
+        .create_session(&store::NewSession {
+            kind: store::SessionKind::Staff,
+            comune,
+            fiscal_code: &code,
+            display_name: "Addetto",
+            provider: "locale",
+            tokens: None,
+            now: OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("session");
+    format!("sigillo_ufficio={token}")
+}

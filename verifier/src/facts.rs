@@ -192,7 +192,8 @@ pub struct ExemptionFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BolloFacts {
     /// `IUV` (bollo virtuale, pagoPA), `IUBD` (marca da bollo digitale) or
-    /// `MARCA` (a marca bound to the PDF's digest, its IUBD in the registry).
+    /// `MARCA` (a marca bound to the PDF's digest, its IUBD in the registry)
+    /// or `CONTRASSEGNO` (a marca da bollo on paper, applied at the counter).
     pub kind: String,
     /// The reference.
     pub reference: String,
@@ -231,6 +232,14 @@ impl CertificateFacts {
             BolloRef::MarcaDigitale => BolloFacts {
                 kind: "MARCA".into(),
                 reference: "marca da bollo digitale associata all'impronta del documento".into(),
+                iubd: None,
+            },
+            BolloRef::Marca { id, issued_on } => BolloFacts {
+                kind: "CONTRASSEGNO".into(),
+                reference: format!(
+                    "marca da bollo n. {id} emessa il {}",
+                    rome::day_text(*issued_on)
+                ),
                 iubd: None,
             },
         });

@@ -20,6 +20,7 @@
 mod api;
 pub mod error;
 mod headers;
+mod office;
 mod opendata;
 mod pages;
 pub mod portal;
@@ -133,7 +134,6 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .nest("/.well-known/sigillo/{istat}", well_known)
         .route("/v", verify_pages::routes())
         .route("/V", verify_pages::routes())
-        .route("/sportello/verifica", get(verify_pages::counter))
         .route("/dati-aperti/{istat}/certificati.csv", get(opendata::csv))
         .route("/dati-aperti/{istat}/certificati.json", get(opendata::json))
         .route("/pagamenti/{comune}/{id}", get(pages::payment_return))
@@ -141,6 +141,7 @@ pub fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/static/{name}", get(templates::assets::serve))
         .route(&templates::vendor::route(), get(templates::vendor::serve))
         .merge(portal::routes())
+        .merge(office::routes())
         .fallback(portal::fallback)
         .route("/health", get(|| async { "ok" }))
         .with_state(state)

@@ -40,7 +40,7 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 's
      form-action 'self'";
 
 /// The templates, by the names they extend and include each other with.
-const TEMPLATES: [(&str, &str); 19] = [
+const TEMPLATES: [(&str, &str); 28] = [
     ("layout.html", include_str!("../templates/layout.html")),
     ("verify.html", include_str!("../templates/verify.html")),
     (
@@ -99,6 +99,42 @@ const TEMPLATES: [(&str, &str); 19] = [
         include_str!("../templates/accessibility.html"),
     ),
     ("contacts.html", include_str!("../templates/contacts.html")),
+    (
+        "office_login.html",
+        include_str!("../templates/office_login.html"),
+    ),
+    (
+        "office_home.html",
+        include_str!("../templates/office_home.html"),
+    ),
+    (
+        "office_search.html",
+        include_str!("../templates/office_search.html"),
+    ),
+    (
+        "office_issue.html",
+        include_str!("../templates/office_issue.html"),
+    ),
+    (
+        "office_request.html",
+        include_str!("../templates/office_request.html"),
+    ),
+    (
+        "office_certificates.html",
+        include_str!("../templates/office_certificates.html"),
+    ),
+    (
+        "office_certificate.html",
+        include_str!("../templates/office_certificate.html"),
+    ),
+    (
+        "office_audit.html",
+        include_str!("../templates/office_audit.html"),
+    ),
+    (
+        "office_admin.html",
+        include_str!("../templates/office_admin.html"),
+    ),
 ];
 
 /// Why a page was not rendered: a defect of the embedded templates, which

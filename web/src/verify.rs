@@ -198,7 +198,7 @@ impl RateLimiter {
 /// The client's address, as the connection shows it (a proxy in front
 /// must do its own limiting: forwarded headers are not trusted).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct ClientIp(pub(super) IpAddr);
+pub(crate) struct ClientIp(pub(crate) IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;

@@ -40,12 +40,6 @@ pub(super) async fn page() -> Response {
     templates::page(StatusCode::OK, "verify.html", context! {})
 }
 
-/// `GET /sportello/verifica`: the counter's page, for a barcode scanner
-/// that types, a file, or the webcam.
-pub(super) async fn counter() -> Response {
-    templates::page(StatusCode::OK, "counter.html", context! {})
-}
-
 /// The form fields of `POST /v` (URL-encoded).
 #[derive(Debug, Deserialize)]
 pub(super) struct SealForm {

@@ -9,7 +9,7 @@
   var field = document.getElementById("sigillo");
   var list = document.getElementById("storico-elenco");
   var empty = document.getElementById("storico-vuoto");
-  var KEY = "sigillo-sportello-storico";
+  var KEY = "sigillo-sportello-storico-" + (document.getElementById("storico").getAttribute("data-sessione") || "");
   var MAX = 50;
   function load() {
     try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (e) { return []; }

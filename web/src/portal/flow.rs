@@ -29,14 +29,14 @@ use crate::AppState;
 
 /// The kinds a citizen asks for here: the catalogue but the CDU (a case of
 /// its own).
-fn offered() -> impl Iterator<Item = &'static KindSpec> {
+pub(crate) fn offered() -> impl Iterator<Item = &'static KindSpec> {
     CATALOGUE
         .iter()
         .filter(|spec| spec.kind != CertificateKind::DestinazioneUrbanistica)
 }
 
 /// The form field of a contestuale's part: `parte_<slug>`.
-fn part_field(slug: &str) -> String {
+pub(crate) fn part_field(slug: &str) -> String {
     format!("parte_{slug}")
 }
 
@@ -171,7 +171,7 @@ impl PersonView {
 
 /// The people a citizen may ask for: themselves, then their registry
 /// family.
-fn people_of(subject: &Subject) -> Vec<&Person> {
+pub(crate) fn people_of(subject: &Subject) -> Vec<&Person> {
     let mut people = vec![&subject.person];
     if let Some(family) = &subject.family {
         people.extend(
@@ -217,40 +217,40 @@ pub(super) async fn your_data(State(state): State<AppState>, headers: HeaderMap)
 
 /// One option of a choice.
 #[derive(Debug, Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    note: Option<String>,
-    checked: bool,
+pub(crate) struct Choice {
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) note: Option<String>,
+    pub(crate) checked: bool,
 }
 
 /// What the choice form sends, and the summary's form again.
 #[derive(Debug, Default, Deserialize)]
-pub(super) struct ChoiceForm {
+pub(crate) struct ChoiceForm {
     #[serde(default)]
-    csrf: String,
+    pub(crate) csrf: String,
     #[serde(default)]
-    tipo: String,
+    pub(crate) tipo: String,
     #[serde(default)]
-    persona: String,
+    pub(crate) persona: String,
     #[serde(default)]
-    uso: String,
+    pub(crate) uso: String,
     #[serde(default)]
-    esenzione: String,
+    pub(crate) esenzione: String,
     #[serde(default)]
-    motivo: String,
+    pub(crate) motivo: String,
     #[serde(default)]
-    email: String,
+    pub(crate) email: String,
     #[serde(default)]
-    modulo: String,
+    pub(crate) modulo: String,
     /// The contestuale's parts, one checkbox each (`parte_<slug>=si`).
     #[serde(flatten)]
-    rest: std::collections::BTreeMap<String, String>,
+    pub(crate) rest: std::collections::BTreeMap<String, String>,
 }
 
 impl ChoiceForm {
     /// The contestuale's parts ticked, in the printed order.
-    fn parts(&self) -> Vec<&'static str> {
+    pub(crate) fn parts(&self) -> Vec<&'static str> {
         CONTESTUALE_ORDER
             .iter()
             .copied()
@@ -260,27 +260,27 @@ impl ChoiceForm {
 }
 
 /// A choice that holds together.
-struct Chosen<'a> {
-    spec: &'static KindSpec,
+pub(crate) struct Chosen<'a> {
+    pub(crate) spec: &'static KindSpec,
     /// For a contestuale, the kinds it combines.
-    parts: Vec<CertificateKind>,
-    holder: &'a Person,
-    usage: Usage,
-    email: Option<String>,
+    pub(crate) parts: Vec<CertificateKind>,
+    pub(crate) holder: &'a Person,
+    pub(crate) usage: Usage,
+    pub(crate) email: Option<String>,
 }
 
 /// What is wrong with a choice, field by field, in Italian.
 #[derive(Debug, Default, Serialize)]
-struct ChoiceErrors {
-    tipo: Option<&'static str>,
-    persona: Option<&'static str>,
-    uso: Option<&'static str>,
-    motivo: Option<&'static str>,
-    email: Option<&'static str>,
+pub(crate) struct ChoiceErrors {
+    pub(crate) tipo: Option<&'static str>,
+    pub(crate) persona: Option<&'static str>,
+    pub(crate) uso: Option<&'static str>,
+    pub(crate) motivo: Option<&'static str>,
+    pub(crate) email: Option<&'static str>,
 }
 
 impl ChoiceErrors {
-    fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.tipo.is_some()
             || self.persona.is_some()
             || self.uso.is_some()
@@ -312,7 +312,7 @@ async fn exemptions(
 }
 
 /// Checks a choice against the registry and the comune's exemptions.
-fn check_choice<'a>(
+pub(crate) fn check_choice<'a>(
     form: &ChoiceForm,
     people: &[&'a Person],
     exemptions: &[issuer::fees::ExemptionFee],

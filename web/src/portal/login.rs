@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use seal::CodiceFiscale;
 use serde::Deserialize;
-use store::{LoginLookup, NewLogin, NewSession, ProviderTokens};
+use store::{LoginLookup, NewLogin, NewSession, ProviderTokens, SessionKind};
 use time::OffsetDateTime;
 
 use super::{
@@ -34,33 +34,47 @@ pub(crate) async fn begin(
     headers: HeaderMap,
 ) -> Response {
     let portal = try_page!(Portal::load(&state).await);
-    let Some(rp) = portal.settings.oidc.clone() else {
-        return not_found_page(Some(&portal));
-    };
     if optional_session(&state, &portal, &headers).await.is_some() {
         return Redirect::to("/area-personale").into_response();
     }
+    let comune = portal.comune.code;
+    begin_login(&state, &portal, &provider, SessionKind::Citizen, comune).await
+}
+
+/// Records a login of `kind` to `comune` with `provider` and sends the
+/// browser there.
+pub(crate) async fn begin_login(
+    state: &AppState,
+    portal: &Portal,
+    provider: &str,
+    kind: SessionKind,
+    comune: seal::ComuneCode,
+) -> Response {
+    let Some(rp) = portal.settings.oidc.clone() else {
+        return not_found_page(Some(portal));
+    };
     let now = OffsetDateTime::now_utc();
-    let begun = match rp.begin(&provider, now).await {
+    let begun = match rp.begin(provider, now).await {
         Ok(begun) => begun,
-        Err(oidc::Error::UnknownProvider) => return not_found_page(Some(&portal)),
+        Err(oidc::Error::UnknownProvider) => return not_found_page(Some(portal)),
         Err(error) => {
             tracing::warn!(provider, code = error.code(), %error, "portal: login not begun");
-            return unreachable(&portal);
+            return unreachable(portal);
         }
     };
     let Some(browser) = session::random_token() else {
-        return error_page(Some(&portal), StatusCode::INTERNAL_SERVER_ERROR);
+        return error_page(Some(portal), StatusCode::INTERNAL_SERVER_ERROR);
     };
     let recorded = state
         .requests()
         .issuer()
         .store()
         .create_login(&NewLogin {
+            kind,
             state: &begun.state,
             browser: &browser,
-            comune: portal.comune.code,
-            provider: &provider,
+            comune,
+            provider,
             nonce: &begun.nonce,
             code_verifier: &begun.code_verifier,
             now,
@@ -68,13 +82,13 @@ pub(crate) async fn begin(
         .await;
     if let Err(error) = recorded {
         tracing::error!(%error, "portal: login not recorded");
-        return error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE);
+        return error_page(Some(portal), StatusCode::SERVICE_UNAVAILABLE);
     }
-    tracing::info!(provider, "portal: login begun");
+    tracing::info!(provider, kind = kind.code(), "portal: login begun");
     let mut response = Redirect::to(&begun.authorization_url).into_response();
     session::set(
         response.headers_mut(),
-        session::oidc_cookie(&state, Some(&browser)),
+        session::oidc_cookie(state, Some(&browser)),
     );
     response
 }
@@ -110,7 +124,13 @@ pub(crate) async fn finish(
         .take_login(given_state, &browser, now, oidc::LOGIN_TTL)
         .await
     {
-        Ok(LoginLookup::Found(pending)) if pending.comune == portal.comune.code => pending,
+        // A citizen logs in to the portal's comune; staff to the comune
+        // they chose, where their roles are checked below.
+        Ok(LoginLookup::Found(pending))
+            if pending.kind == SessionKind::Staff || pending.comune == portal.comune.code =>
+        {
+            pending
+        }
         Ok(LoginLookup::Found(_) | LoginLookup::Unknown) => {
             tracing::warn!(code = "state_unknown", "portal: login refused");
             return not_ours(&portal);
@@ -207,6 +227,21 @@ pub(crate) async fn finish(
             Some("fiscal_code_invalid"),
         );
     };
+    if pending.kind == SessionKind::Staff {
+        let tokens = ProviderTokens {
+            id_token: login.id_token.clone(),
+            access_token: login.access_token.clone(),
+        };
+        return crate::office::open_session(
+            &state,
+            pending.comune,
+            &fiscal_code,
+            provider,
+            Some(tokens),
+            now,
+        )
+        .await;
+    }
     let resident = match store
         .person_by_fiscal_code(portal.comune.code, &fiscal_code)
         .await
@@ -234,6 +269,7 @@ pub(crate) async fn finish(
     };
     let opened = store
         .create_session(&NewSession {
+            kind: SessionKind::Citizen,
             comune: portal.comune.code,
             fiscal_code: &fiscal_code,
             display_name: &name,

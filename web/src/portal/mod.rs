@@ -17,9 +17,9 @@
 //! of the demo comune pick one of its residents; it is never offered in
 //! production or for a comune that is not a demo.
 
-mod flow;
-mod login;
-mod session;
+pub(crate) mod flow;
+pub(crate) mod login;
+pub(crate) mod session;
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -30,7 +30,7 @@ use minijinja::{Value, context};
 use seal::{CodiceFiscale, ComuneCode};
 use serde::{Deserialize, Serialize};
 use store::model::{ComuneRecord, Person};
-use store::{NewSession, SessionRecord};
+use store::{NewSession, SessionKind, SessionRecord};
 use time::OffsetDateTime;
 
 use crate::AppState;
@@ -299,14 +299,22 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let portal = try_page!(Portal::load(&state).await);
     let session = optional_session(&state, &portal, &headers).await;
     let base = portal.base(session.as_ref());
-    let comune = &portal.comune;
+    // The amounts the next request will be charged: the comune's fee
+    // schedule, as the administration last set it.
+    let schedule = match state.requests().issuer().fee_schedule(&portal.comune).await {
+        Ok(schedule) => schedule,
+        Err(error) => {
+            tracing::error!(%error, "portal: fee schedule not read");
+            return error_page(Some(&portal), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
     portal.page(
         StatusCode::OK,
         "portal_home.html",
         context! {
-            bollo => euro(comune.bollo_cents),
-            diritti_bollo => euro(comune.diritti_bollo_cents),
-            diritti_esente => euro(comune.diritti_esente_cents),
+            bollo => euro(schedule.bollo_cents),
+            diritti_bollo => euro(schedule.diritti_bollo_cents),
+            diritti_esente => euro(schedule.diritti_esente_cents),
             logged_in => session.is_some(),
             breadcrumbs => ser(vec![HOME, here("Certificati anagrafici online")]),
             ..base
@@ -448,6 +456,7 @@ async fn demo_login(
     let name = display_name(&person);
     let opened = store
         .create_session(&NewSession {
+            kind: SessionKind::Citizen,
             comune: portal.comune.code,
             fiscal_code: &person.fiscal_code,
             display_name: &name,

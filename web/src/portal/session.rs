@@ -15,7 +15,7 @@
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
-use store::{SessionLookup, SessionRecord, SessionTimeouts};
+use store::{SessionKind, SessionLookup, SessionRecord, SessionTimeouts};
 use time::{Duration, OffsetDateTime};
 
 use crate::AppState;
@@ -28,6 +28,11 @@ pub(crate) const TIMEOUTS: SessionTimeouts = SessionTimeouts {
 
 const SECURE_NAME: &str = "__Host-sigillo_sessione";
 const PLAIN_NAME: &str = "sigillo_sessione";
+/// The office's session has a cookie of its own, so a staff member may be
+/// logged in to the portal as a citizen in the same browser, and neither
+/// session opens the other's pages.
+const STAFF_SECURE_NAME: &str = "__Host-sigillo_ufficio";
+const STAFF_PLAIN_NAME: &str = "sigillo_ufficio";
 /// The login form's double-submit cookie.
 pub(crate) const LOGIN_COOKIE: &str = "sigillo_accesso";
 /// The cookie that binds a login with a provider to the browser that
@@ -58,8 +63,13 @@ pub(crate) fn secure(state: &AppState) -> bool {
         .starts_with("https://")
 }
 
-fn cookie_name(secure: bool) -> &'static str {
-    if secure { SECURE_NAME } else { PLAIN_NAME }
+fn cookie_name(secure: bool, kind: SessionKind) -> &'static str {
+    match (kind, secure) {
+        (SessionKind::Citizen, true) => SECURE_NAME,
+        (SessionKind::Citizen, false) => PLAIN_NAME,
+        (SessionKind::Staff, true) => STAFF_SECURE_NAME,
+        (SessionKind::Staff, false) => STAFF_PLAIN_NAME,
+    }
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -74,13 +84,24 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.trim().to_owned())
 }
 
-/// The session the request's cookie names, at `now`.
+/// The citizen's session the request's cookie names, at `now`.
 pub(crate) async fn find(
     state: &AppState,
     headers: &HeaderMap,
     now: OffsetDateTime,
 ) -> Result<Found, store::StoreError> {
-    let Some(token) = cookie(headers, cookie_name(secure(state))) else {
+    find_kind(state, headers, now, SessionKind::Citizen).await
+}
+
+/// The session of `kind` the request's cookie for that kind names, at
+/// `now`; a session of the other kind is no session here.
+pub(crate) async fn find_kind(
+    state: &AppState,
+    headers: &HeaderMap,
+    now: OffsetDateTime,
+    kind: SessionKind,
+) -> Result<Found, store::StoreError> {
+    let Some(token) = cookie(headers, cookie_name(secure(state), kind)) else {
         return Ok(Found::None);
     };
     // A token is 64 hex digits; anything else is not looked up.
@@ -89,29 +110,40 @@ pub(crate) async fn find(
     }
     let store = state.requests().issuer().store();
     Ok(match store.session(&token, now, TIMEOUTS).await? {
-        SessionLookup::Active(record) => Found::Active(record),
+        SessionLookup::Active(record) if record.kind == kind => Found::Active(record),
+        SessionLookup::Active(_) => Found::None,
         SessionLookup::Expired => Found::Expired,
         SessionLookup::Unknown => Found::None,
     })
 }
 
-/// The `Set-Cookie` that opens session `token`.
+/// The `Set-Cookie` that opens the citizen's session `token`.
 pub(crate) fn open_cookie(state: &AppState, token: &str) -> HeaderValue {
+    open_cookie_kind(state, token, SessionKind::Citizen)
+}
+
+/// The `Set-Cookie` that opens session `token` of `kind`.
+pub(crate) fn open_cookie_kind(state: &AppState, token: &str, kind: SessionKind) -> HeaderValue {
     let secure = secure(state);
     let flags = if secure { "; Secure" } else { "" };
     header_value(format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Lax{flags}",
-        cookie_name(secure)
+        cookie_name(secure, kind)
     ))
 }
 
-/// The `Set-Cookie` that forgets the session.
+/// The `Set-Cookie` that forgets the citizen's session.
 pub(crate) fn clear_cookie(state: &AppState) -> HeaderValue {
+    clear_cookie_kind(state, SessionKind::Citizen)
+}
+
+/// The `Set-Cookie` that forgets the session of `kind`.
+pub(crate) fn clear_cookie_kind(state: &AppState, kind: SessionKind) -> HeaderValue {
     let secure = secure(state);
     let flags = if secure { "; Secure" } else { "" };
     header_value(format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}",
-        cookie_name(secure)
+        cookie_name(secure, kind)
     ))
 }
 
