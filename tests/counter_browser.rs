@@ -4,6 +4,7 @@
 //! forged seal — with no click in between. After each, the verdict is shown
 //! in its colour and the scan field has the focus again, empty; the
 //! session's list holds the three, newest first; axe-core finds nothing.
+//! The page is behind the staff login: an operatore anagrafe's session.
 //!
 //! Needs node with `tests/browser/node_modules` (`npm ci` there; `.ci/run`
 //! does it) and Chromium; without them the test is skipped, and fails
@@ -34,7 +35,8 @@ async fn three_scans_in_a_row_need_no_click_and_each_shows_its_verdict() {
         typed(seal::text::to_digits(&forged)),
     ];
 
-    let mut args = vec![app.base.clone()];
+    let cookie = common::operator_cookie(&app).await;
+    let mut args = vec![app.base.clone(), cookie];
     args.extend(texts);
     let result = run_script(&scripts, "counter.mjs", args).await;
 

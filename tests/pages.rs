@@ -37,8 +37,14 @@ impl Page {
 /// request, unknown request).
 async fn every_page(app: &TestApp) -> Vec<Page> {
     let mut pages = Vec::new();
+    let cookie = common::operator_cookie(app).await;
     for path in ["/v", "/V", "/sportello/verifica"] {
-        let response = app.http.get(format!("{}{path}", app.base)).send().await;
+        let response = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await;
         pages.push(Page::of(path, response.expect("GET")).await);
     }
     let (record, _) = app.issue_exempt().await;

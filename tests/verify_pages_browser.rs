@@ -241,10 +241,12 @@ async fn what_a_form_sends_is_escaped_and_an_empty_form_says_what_to_do() {
 #[tokio::test]
 async fn the_pages_load_nothing_from_elsewhere_and_the_counter_field_has_the_focus() {
     let app = spawn_app(virtuale()).await;
+    let cookie = common::operator_cookie(&app).await;
     for path in ["/v", "/V", "/sportello/verifica"] {
         let html = app
             .http
             .get(format!("{}{path}", app.base))
+            .header(reqwest::header::COOKIE, &cookie)
             .send()
             .await
             .expect("GET")
@@ -260,6 +262,7 @@ async fn the_pages_load_nothing_from_elsewhere_and_the_counter_field_has_the_foc
     let counter = app
         .http
         .get(format!("{}/sportello/verifica", app.base))
+        .header(reqwest::header::COOKIE, &cookie)
         .send()
         .await
         .expect("GET")

@@ -2,7 +2,10 @@
 // each seal's text and Enter into whatever has the focus, scan after scan,
 // with no click in between. Then axe-core on the page as it stands.
 //
-//   node counter.mjs BASE_URL TEXT...
+//   node counter.mjs BASE_URL COOKIE TEXT...
+//
+// COOKIE is the staff session's `name=value`: the page is behind the staff
+// login.
 //
 // Prints one JSON object: for each scan the verdict shown (headline, class,
 // computed border colour) and which element had the focus afterwards; the
@@ -13,14 +16,17 @@ import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const [base, ...texts] = process.argv.slice(2);
+const [base, cookie, ...texts] = process.argv.slice(2);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--no-sandbox", "--disable-dev-shm-usage"],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const [name, value] = cookie.split("=");
+  await context.addCookies([{ name, value, url: base }]);
+  const page = await context.newPage();
   const consoleErrors = [];
   page.on("console", (message) => {
     const url = message.location().url || "";

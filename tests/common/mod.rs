@@ -684,3 +684,15 @@ pub async fn staff_cookie(store: &Store, comune: seal::ComuneCode, fiscal_code: 
         .expect("session");
     format!("sigillo_ufficio={token}")
 }
+
+/// An operatore anagrafe of the demo comune, logged in: their office
+/// session's `Cookie` header.
+pub async fn operator_cookie(app: &TestApp) -> String {
+    let comune = store::demo::code();
+    let operator = app.store.family_heads(comune, 1).await.expect("people")[0]
+        .fiscal_code
+        .as_str()
+        .to_owned();
+    add_staff(&app.store, comune, &operator, &["operatore_anagrafe"]).await;
+    staff_cookie(&app.store, comune, &operator).await
+}

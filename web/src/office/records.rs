@@ -163,7 +163,7 @@ fn event_label(event: &str) -> &str {
         "certificate.prepared" => "Certificato preparato",
         "certificate.issued" => "Certificato rilasciato",
         "certificate.downloaded" => "Certificato scaricato",
-        "certificate.printed" => "Certificato ristampato allo sportello",
+        "certificate.printed" => "Certificato scaricato allo sportello per la stampa",
         "certificate.revoked" => "Certificato revocato",
         "certificate.superseded" => "Certificato sostituito",
         "receipt.rejected" => "Ricevuta di pagamento rifiutata",
