@@ -34,8 +34,8 @@ async fn tamper_and_verify(label: &str, database_url: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let init = sigillo(dir.path(), database_url, &["init", "--demo"]);
     assert!(init.status.success(), "{label}: {}", text(&init));
-    // Three certificates issued and revoked: three entries in the demo
-    // comune's chain (the revocations).
+    // Three certificates issued and revoked: six entries in the demo
+    // comune's chain (each issuance, each revocation).
     for _ in 0..3 {
         let out = dir.path().join("certificato.pdf");
         let issued = sigillo(
@@ -70,7 +70,7 @@ async fn tamper_and_verify(label: &str, database_url: &str) {
     let intact = sigillo(dir.path(), database_url, &["audit", "verify"]);
     assert_eq!(intact.status.code(), Some(0), "{label}: {}", text(&intact));
     assert!(
-        text(&intact).contains("999001: 3 voci, catena integra."),
+        text(&intact).contains("999001: 6 voci, catena integra."),
         "{label}: {}",
         text(&intact)
     );

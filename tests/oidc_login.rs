@@ -184,6 +184,19 @@ async fn run_at(width: u32, height: u32) {
             .all(|key| key.get("d").is_none() && key["kid"].is_string())
     );
 
+    // The head is also an operatore anagrafe of the comune: their SPID
+    // login at the office's page opens the office.
+    app.store
+        .upsert_staff(&store::NewStaff {
+            comune,
+            fiscal_code: &heads[0].fiscal_code,
+            display_name: "Addetto SPID",
+            roles: &["operatore_anagrafe"],
+            now: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("staff");
+
     let database = format!("sqlite:{}", app.data_dir.join("sigillo.db").display());
     let mut child = tokio::process::Command::new("node")
         .arg(scripts.join("oidc.mjs"))
@@ -266,6 +279,12 @@ async fn run_at(width: u32, height: u32) {
         .collect();
     assert!(seen.contains(&"revocation"), "{seen:?}");
     assert!(seen.contains(&"end_session"), "{seen:?}");
+
+    // Staff through the same provider: the member into the office, someone
+    // who is not staff refused.
+    assert_eq!(result["staff"]["path"], "/sportello", "{result}");
+    assert_eq!(result["staff"]["h1"], "Sportello", "{result}");
+    assert_eq!(result["notStaff"]["h1"], "Utenza non abilitata", "{result}");
 
     // 2. The non-resident: the provider's name; not in the registry.
     assert_eq!(result["nonresidentArea"]["path"], "/area-personale");

@@ -349,6 +349,12 @@ async fn the_payment_page_names_the_comune_and_the_verification_pages_stay_neutr
                 assert!(page.html.contains(&header), "{what}: {}", page.html);
                 assert!(page.html.contains("Pagina non trovata"), "{what}");
             }
+            // The counter's page is the office's, behind the staff login:
+            // it speaks for the staff member's comune.
+            "/sportello/verifica" => {
+                assert_eq!(page.status, StatusCode::OK, "{what}");
+                assert!(page.html.contains(&header), "{what}: {}", page.html);
+            }
             portal if portal.starts_with("portal ") => {
                 assert_eq!(page.status, StatusCode::OK, "{what}");
                 assert!(page.html.contains(&header), "{what}: {}", page.html);

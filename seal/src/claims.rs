@@ -19,7 +19,7 @@
 //! | -2 | holder | `[surname, given names, birth date (days since 1970-01-01), birth place, codice fiscale]` |
 //! | -3 | facts | `[shape, …]` (see [`Facts`]) or 32 bytes of SHA-256 |
 //! | -4 | use | `[exemption id or 0 for bollo, clause, note?]` |
-//! | -5 | bollo reference | `[1 IUV / 2 IUBD, text]`, absent when exempt or not yet paid |
+//! | -5 | bollo reference | `[1, IUV]`, `[2, IUBD]`, `[3, ""]` (marca digitale on the PDF's digest) or `[4, 14 digits, issue day]` (paper marca); absent when exempt or not yet paid |
 //! | -6 | status-list index | unsigned |
 //! | -7 | demo | `true`, absent on real certificates |
 

@@ -270,6 +270,33 @@ for (const mode of ["nonce", "signature"]) {
   await refused(page, "sessione-scaduta", `${base}/area-personale`);
   await ctx.close();
 }
+// Staff: the same provider from the office's login. The head is staff of
+// the comune (the test made them so); the non-resident is not.
+for (const [who, fiscalCode] of [["staff", head], ["notStaff", nonresident]]) {
+  const { ctx, page } = await context();
+  await page.goto(`${base}/accedi/ufficio`);
+  await look(page, `ufficio-accesso-${who}`);
+  await page.getByRole("button", { name: "Entra con SPID" }).click();
+  await page.waitForURL(`${op}/interaction/**`);
+  await page.fill("#cf", fiscalCode);
+  await Promise.all([page.waitForLoadState("load"), page.click('button[type="submit"]')]);
+  await page.waitForSelector("h1");
+  if ((await page.locator("h1").textContent()).includes("Consenso")) {
+    await Promise.all([
+      // Back at ours: the office (a 303 from the callback), or the
+      // refusal answered at the callback's address itself.
+      page.waitForURL((url) => url.toString().startsWith(base)),
+      page.click('button[type="submit"]'),
+    ]);
+  }
+  await page.waitForLoadState("load");
+  await look(page, `ufficio-dopo-${who}`);
+  result[who] = {
+    path: new URL(page.url()).pathname,
+    h1: (await page.locator("h1").first().textContent()).trim(),
+  };
+  await ctx.close();
+}
 result.refusals = refusals;
 result.events = await events();
 

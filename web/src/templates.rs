@@ -40,7 +40,7 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 's
      form-action 'self'";
 
 /// The templates, by the names they extend and include each other with.
-const TEMPLATES: [(&str, &str); 28] = [
+const TEMPLATES: [(&str, &str); 30] = [
     ("layout.html", include_str!("../templates/layout.html")),
     ("verify.html", include_str!("../templates/verify.html")),
     (
@@ -99,6 +99,14 @@ const TEMPLATES: [(&str, &str); 28] = [
         include_str!("../templates/accessibility.html"),
     ),
     ("contacts.html", include_str!("../templates/contacts.html")),
+    (
+        "choice_kind.html",
+        include_str!("../templates/choice_kind.html"),
+    ),
+    (
+        "choice_use.html",
+        include_str!("../templates/choice_use.html"),
+    ),
     (
         "office_login.html",
         include_str!("../templates/office_login.html"),

@@ -14,8 +14,6 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use axum::routing::{get, post};
-use issuer::catalogue::kind_by_slug;
-use issuer::content::CONTESTUALE_ORDER;
 use issuer::eligibility::Subject;
 use issuer::register::{BolloPlan, Issuance, IssueError};
 use issuer::requests::{RequestError, Submission, requester_allowed};
@@ -30,7 +28,8 @@ use time::OffsetDateTime;
 use super::{Office, office, try_page};
 use crate::AppState;
 use crate::portal::flow::{
-    Choice, ChoiceErrors, ChoiceForm, check_choice, offered, part_field, people_of,
+    Choice, ChoiceErrors, ChoiceForm, check_choice, exemption_choices, kind_choices, part_choices,
+    people_of,
 };
 use crate::portal::{display_name, euro, pdf_response, ser};
 use crate::verify::ClientIp;
@@ -292,27 +291,8 @@ async fn issue_form(
         .ok()
         .flatten()
         .map(|address| address.line());
-    let kinds: Vec<Choice> = offered()
-        .map(|spec| Choice {
-            value: spec.slug.to_owned(),
-            label: spec.kind.title().to_owned(),
-            note: spec
-                .stato_civile
-                .then(|| "Esente da bollo e diritti per legge".to_owned()),
-            checked: form.tipo == spec.slug,
-        })
-        .collect();
-    let ticked = form.parts();
-    let parts: Vec<Choice> = CONTESTUALE_ORDER
-        .iter()
-        .filter_map(|slug| kind_by_slug(slug).ok())
-        .map(|spec| Choice {
-            value: part_field(spec.slug),
-            label: spec.kind.title().to_owned(),
-            note: None,
-            checked: ticked.contains(&spec.slug),
-        })
-        .collect();
+    let kinds = kind_choices(form);
+    let parts = part_choices(form);
     let people: Vec<Choice> = people_of(subject)
         .into_iter()
         .map(|person| Choice {
@@ -324,15 +304,7 @@ async fn issue_form(
             checked: form.persona == person.fiscal_code.as_str(),
         })
         .collect();
-    let exemption_choices: Vec<Choice> = exemptions
-        .iter()
-        .map(|exemption| Choice {
-            value: exemption.id.to_string(),
-            label: exemption.description.clone(),
-            note: Some(exemption.norm.clone()),
-            checked: form.esenzione == exemption.id.to_string(),
-        })
-        .collect();
+    let exemption_choices = exemption_choices(exemptions, form);
     let none = CounterErrors::default();
     let counter_errors = counter_errors.unwrap_or(&none);
     let base = office.base();

@@ -88,6 +88,8 @@ pub(crate) struct Office {
     pub(crate) roles: Vec<Role>,
     pub(crate) comune: ComuneRecord,
     pub(crate) client: IpAddr,
+    /// The portal's settings, for the identity providers.
+    settings: Option<crate::PortalSettings>,
 }
 
 impl Office {
@@ -119,9 +121,13 @@ impl Office {
         }
     }
 
-    /// A page in the office's layout.
+    /// A page in the office's layout; its logout form may end at the
+    /// identity provider.
     pub(crate) fn page(&self, status: StatusCode, template: &str, context: Value) -> Response {
-        templates::page(status, template, context)
+        crate::portal::allow_provider_forms(
+            templates::page(status, template, context),
+            self.settings.as_ref(),
+        )
     }
 
     /// The error page in the office's layout.
@@ -196,6 +202,16 @@ fn outside(status: StatusCode, title: &str, text: &str, comune: Option<String>) 
     )
 }
 
+/// The 503 page outside a staff session.
+fn unavailable_outside() -> Response {
+    outside(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Servizio non disponibile",
+        "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
+        None,
+    )
+}
+
 /// The staff member of the request's session, allowed `action` (or any
 /// role, with `None`); otherwise the answer: to the login without a
 /// session, 401 for one that timed out, 403 for a role that does not
@@ -227,12 +243,7 @@ pub(crate) async fn office(
         }
         Err(error) => {
             tracing::error!(%error, "office: session not read");
-            return Err(Box::new(outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            )));
+            return Err(Box::new(unavailable_outside()));
         }
     };
     let store = state.requests().issuer().store();
@@ -243,12 +254,7 @@ pub(crate) async fn office(
         (Ok(member), Ok(comune)) => member.zip(comune),
         (Err(error), _) | (_, Err(error)) => {
             tracing::error!(%error, "office: staff member not read");
-            return Err(Box::new(outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            )));
+            return Err(Box::new(unavailable_outside()));
         }
     };
     let active = found.filter(|(member, _)| member.disabled_at.is_none());
@@ -278,6 +284,7 @@ pub(crate) async fn office(
         roles,
         comune,
         client,
+        settings: state.portal().cloned(),
     };
     if let Some(action) = action
         && !office.may(action)
@@ -348,12 +355,7 @@ async fn login_form(
         Ok(comuni) => comuni,
         Err(error) => {
             tracing::error!(%error, "office: comuni not read");
-            return outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            );
+            return unavailable_outside();
         }
     };
     // The portal's comune first chosen, else the first.
@@ -390,7 +392,7 @@ async fn login_form(
             None,
         );
     };
-    let mut response = templates::page(
+    let page = templates::page(
         status,
         "office_login.html",
         context! {
@@ -404,6 +406,8 @@ async fn login_form(
             fiscal_code,
         },
     );
+    // The provider buttons' form goes to the provider through our redirect.
+    let mut response = crate::portal::allow_provider_forms(page, state.portal());
     session::set(response.headers_mut(), session::login_cookie(state, &token));
     response
 }
@@ -501,12 +505,7 @@ async fn local_login(
         }
         Err(error) => {
             tracing::error!(%error, "office: local login not checked");
-            outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            )
+            unavailable_outside()
         }
     }
 }
@@ -563,12 +562,7 @@ async fn open_session_from(
         Ok(member) => member.filter(|m| m.disabled_at.is_none() && !roles_of(m).is_empty()),
         Err(error) => {
             tracing::error!(%error, "office: staff member not read");
-            return outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            );
+            return unavailable_outside();
         }
     };
     let Some(member) = member else {
@@ -595,12 +589,7 @@ async fn open_session_from(
         Ok(opened) => opened,
         Err(error) => {
             tracing::error!(%error, "office: session not opened");
-            return outside(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Servizio non disponibile",
-                "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-                None,
-            );
+            return unavailable_outside();
         }
     };
     let detail = match client {
@@ -622,12 +611,7 @@ async fn open_session_from(
     if let Err(error) = audited {
         tracing::error!(%error, "office: login not audited, session ended");
         let _ = store.end_session(&record.id).await;
-        return outside(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Servizio non disponibile",
-            "Il servizio non è al momento disponibile. Riprovare tra qualche minuto.",
-            None,
-        );
+        return unavailable_outside();
     }
     tracing::info!(
         session = session::log_name(&record),

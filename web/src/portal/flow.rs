@@ -29,14 +29,14 @@ use crate::AppState;
 
 /// The kinds a citizen asks for here: the catalogue but the CDU (a case of
 /// its own).
-pub(crate) fn offered() -> impl Iterator<Item = &'static KindSpec> {
+fn offered() -> impl Iterator<Item = &'static KindSpec> {
     CATALOGUE
         .iter()
         .filter(|spec| spec.kind != CertificateKind::DestinazioneUrbanistica)
 }
 
 /// The form field of a contestuale's part: `parte_<slug>`.
-pub(crate) fn part_field(slug: &str) -> String {
+fn part_field(slug: &str) -> String {
     format!("parte_{slug}")
 }
 
@@ -222,6 +222,51 @@ pub(crate) struct Choice {
     pub(crate) label: String,
     pub(crate) note: Option<String>,
     pub(crate) checked: bool,
+}
+
+/// The kinds offered, the form's one checked.
+pub(crate) fn kind_choices(form: &ChoiceForm) -> Vec<Choice> {
+    offered()
+        .map(|spec| Choice {
+            value: spec.slug.to_owned(),
+            label: spec.kind.title().to_owned(),
+            note: spec
+                .stato_civile
+                .then(|| "Esente da bollo e diritti per legge".to_owned()),
+            checked: form.tipo == spec.slug,
+        })
+        .collect()
+}
+
+/// The contestuale's parts, the form's ones ticked.
+pub(crate) fn part_choices(form: &ChoiceForm) -> Vec<Choice> {
+    let ticked = form.parts();
+    CONTESTUALE_ORDER
+        .iter()
+        .filter_map(|slug| kind_by_slug(slug).ok())
+        .map(|spec| Choice {
+            value: part_field(spec.slug),
+            label: spec.kind.title().to_owned(),
+            note: None,
+            checked: ticked.contains(&spec.slug),
+        })
+        .collect()
+}
+
+/// The comune's exemptions with their norms, the form's one checked.
+pub(crate) fn exemption_choices(
+    exemptions: &[issuer::fees::ExemptionFee],
+    form: &ChoiceForm,
+) -> Vec<Choice> {
+    exemptions
+        .iter()
+        .map(|exemption| Choice {
+            value: exemption.id.to_string(),
+            label: exemption.description.clone(),
+            note: Some(exemption.norm.clone()),
+            checked: form.esenzione == exemption.id.to_string(),
+        })
+        .collect()
 }
 
 /// What the choice form sends, and the summary's form again.
@@ -466,16 +511,7 @@ fn choice_page(
     errors: &ChoiceErrors,
     status: StatusCode,
 ) -> Response {
-    let kinds: Vec<Choice> = offered()
-        .map(|spec| Choice {
-            value: spec.slug.to_owned(),
-            label: spec.kind.title().to_owned(),
-            note: spec
-                .stato_civile
-                .then(|| "Esente da bollo e diritti per legge".to_owned()),
-            checked: form.tipo == spec.slug,
-        })
-        .collect();
+    let kinds = kind_choices(form);
     let people: Vec<Choice> = people_of(subject)
         .into_iter()
         .enumerate()
@@ -493,26 +529,8 @@ fn choice_page(
             checked: form.persona == person.fiscal_code.as_str(),
         })
         .collect();
-    let exemption_choices: Vec<Choice> = exemptions
-        .iter()
-        .map(|exemption| Choice {
-            value: exemption.id.to_string(),
-            label: exemption.description.clone(),
-            note: Some(exemption.norm.clone()),
-            checked: form.esenzione == exemption.id.to_string(),
-        })
-        .collect();
-    let ticked = form.parts();
-    let parts: Vec<Choice> = CONTESTUALE_ORDER
-        .iter()
-        .filter_map(|slug| kind_by_slug(slug).ok())
-        .map(|spec| Choice {
-            value: part_field(spec.slug),
-            label: spec.kind.title().to_owned(),
-            note: None,
-            checked: ticked.contains(&spec.slug),
-        })
-        .collect();
+    let exemption_choices = exemption_choices(exemptions, form);
+    let parts = part_choices(form);
     let base = portal.base(Some(session));
     portal.page(
         status,

@@ -181,24 +181,8 @@ impl Portal {
     }
 
     pub(crate) fn page(&self, status: StatusCode, template: &str, context: Value) -> Response {
-        let mut response = templates::page(status, template, context);
-        // The logout form ends at the identity provider: a form's
-        // redirects are governed by `form-action` too.
-        if let Some(rp) = &self.settings.oidc {
-            let origins = rp.provider_origins();
-            if !origins.is_empty() {
-                let policy = templates::CONTENT_SECURITY_POLICY.replace(
-                    "form-action 'self'",
-                    &format!("form-action 'self' {}", origins.join(" ")),
-                );
-                if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_SECURITY_POLICY, value);
-                }
-            }
-        }
-        response
+        let response = templates::page(status, template, context);
+        allow_provider_forms(response, Some(&self.settings))
     }
 
     /// The error page in the portal's layout.
@@ -216,6 +200,31 @@ impl Portal {
             context! { title, text, home => true, ..base },
         )
     }
+}
+
+/// `response` with the identity providers' origins allowed as form
+/// targets: a login form (the office's) goes there through our redirect,
+/// and the logout form ends at the provider, and a form's redirects are
+/// governed by `form-action` too.
+pub(crate) fn allow_provider_forms(
+    mut response: Response,
+    settings: Option<&PortalSettings>,
+) -> Response {
+    if let Some(rp) = settings.and_then(|settings| settings.oidc.as_ref()) {
+        let origins = rp.provider_origins();
+        if !origins.is_empty() {
+            let policy = templates::CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'",
+                &format!("form-action 'self' {}", origins.join(" ")),
+            );
+            if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+        }
+    }
+    response
 }
 
 /// The citizen's session, or where to send them.
