@@ -4,7 +4,8 @@
 //! and one e-mail to the requester, with the link to the request and no
 //! personal data; a citizen who refuses the comune's messages gets none;
 //! App IO failing for a while delays the message, it does not lose or
-//! double it.
+//! double it. A certificate revoked afterwards makes one more message and
+//! e-mail, «non è più valido», once.
 
 mod common;
 
@@ -183,4 +184,56 @@ async fn app_io_down_for_a_while_delays_the_message_and_does_not_double_it() {
     let io_row = rows.iter().find(|r| r.channel == "io").expect("io row");
     assert_eq!(io_row.attempts, 2);
     assert_eq!(io_row.outcome.as_deref(), Some("sent"));
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_tells_the_citizen_once_on_each_channel() {
+    let (app, io, sink) = app_with_channels().await;
+    let (status, request) = app.request("residenza", HOLDER, "esente:7").await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    until("the certificate's message", || {
+        io.messages().len() == 1 && sink.mails().len() == 1
+    })
+    .await;
+    // Revoked at the office; revoking again is refused and tells nobody.
+    let record = app.certificate_of(&request).await;
+    app.revoke(&record).await;
+    let again = issuer::withdraw::withdraw(
+        &app.store,
+        store::demo::code(),
+        record.number,
+        issuer::withdraw::Withdrawal::Revoke {
+            reason: "di nuovo".into(),
+        },
+        "test",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    assert!(again.is_err());
+    until("the withdrawal's message", || {
+        io.messages().len() == 2 && sink.mails().len() == 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let messages = io.messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(sink.mails().len(), 2);
+    let withdrawn = messages
+        .iter()
+        .find(|m| m.subject == "Il tuo certificato non è più valido")
+        .expect("the withdrawal's message");
+    let id = request["id"].as_str().expect("id");
+    assert!(
+        withdrawn
+            .markdown
+            .contains(&format!("/area-personale/richieste/{id}")),
+        "{withdrawn:?}"
+    );
+    assert!(!withdrawn.markdown.contains(HOLDER));
+    let rows = app
+        .store
+        .notifications_of(store::demo::code(), id)
+        .await
+        .expect("outbox");
+    assert_eq!(rows.len(), 4, "{rows:?}");
 }

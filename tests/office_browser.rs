@@ -8,7 +8,7 @@
 //! public verification page says so; the audit trail and its CSV show the
 //! operations; an amministratore changes the diritti and the next request's
 //! amount and the service page carry them. axe-core runs on every page: no
-//! serious or critical violation. Screenshots are kept under
+//! serious or critical violation; and no page is wider than the screen. Screenshots are kept under
 //! `target/browser-screenshots/`.
 //!
 //! Needs node with `tests/browser/node_modules` (`npm ci` there; `.ci/run`
@@ -63,8 +63,16 @@ async fn run_at(width: u32, height: u32) {
     args.extend(logins);
     let result = run_script(&scripts, "office.mjs", args).await;
     assert_pages_clean(&result);
+    for page in result["pages"].as_array().expect("pages") {
+        assert!(
+            page["scrollWidth"].as_u64().expect("width") <= u64::from(width),
+            "{} scrolls sideways: {}",
+            page["name"],
+            page["widest"]
+        );
+    }
     assert!(
-        result["pages"].as_array().expect("pages").len() >= 12,
+        result["pages"].as_array().expect("pages").len() >= 15,
         "{result}"
     );
 

@@ -165,6 +165,26 @@ async fn every_office_route_checks_the_role_and_the_comune() {
             Action::Administer,
             &[("codice_fiscale", "NONVALIDO"), ("nome", "X")],
         ),
+        post(
+            "/sportello/amministrazione/comune",
+            Action::Administer,
+            &[("verifica", "https://non/un/host"), ("creditore", "1")],
+        ),
+        post(
+            "/sportello/amministrazione/esenzioni",
+            Action::Administer,
+            &[("esenzione_1", "si"), ("esenzione_7", "si")],
+        ),
+        post(
+            "/sportello/amministrazione/chiavi",
+            Action::Administer,
+            &[("nome", ""), ("ruolo", "portale")],
+        ),
+        post(
+            "/sportello/amministrazione/chiavi/revoca",
+            Action::Administer,
+            &[("chiave", "inesistente")],
+        ),
     ];
 
     // Each role of the comune: what it allows answers, the rest is 403.
@@ -491,4 +511,198 @@ async fn the_local_login_takes_password_and_code_once_and_a_disabled_member_is_o
         .await
         .expect("home");
     assert_eq!(page.status(), StatusCode::SEE_OTHER, "the session is gone");
+}
+
+#[tokio::test]
+async fn the_administrator_changes_the_comunes_settings_and_its_api_keys() {
+    let app = spawn_app(virtuale()).await;
+    let http = no_redirects();
+    let base = app.base.clone();
+    let comune = store::demo::code();
+    let person = app.store.family_heads(comune, 1).await.expect("people")[0]
+        .fiscal_code
+        .as_str()
+        .to_owned();
+    add_staff(&app.store, comune, &person, &["amministratore"]).await;
+    let cookie = staff_cookie(&app.store, comune, &person).await;
+    let csrf = csrf_of(&http, &base, &cookie).await;
+    let post_form = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        let cookie = cookie.clone();
+        let csrf = csrf.clone();
+        async move {
+            let mut form = form;
+            form.push(("csrf", csrf));
+            http.post(url)
+                .header(COOKIE, cookie)
+                .form(&form)
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+
+    // A wrong IBAN is refused and changes nothing.
+    let settings = |iban: &str| {
+        vec![
+            ("verifica", "certificati.borgosigillo.example.it".to_owned()),
+            ("creditore", "00000000999".to_owned()),
+            ("iban", iban.to_owned()),
+            ("bollo", "virtuale".to_owned()),
+            ("autorizzazione", "123/2026".to_owned()),
+            ("autorizzazione_data", "2026-03-02".to_owned()),
+        ]
+    };
+    let wrong = post_form(
+        "/sportello/amministrazione/comune",
+        settings("IT60X0542811101000000123457"),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let before = app
+        .store
+        .comune(comune)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_ne!(
+        before.verification_host,
+        "certificati.borgosigillo.example.it"
+    );
+    let saved = post_form(
+        "/sportello/amministrazione/comune",
+        settings("IT60 X054 2811 1010 0000 0123 456"),
+    )
+    .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let after = app
+        .store
+        .comune(comune)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        after.verification_host,
+        "certificati.borgosigillo.example.it"
+    );
+    assert_eq!(after.creditor_fiscal_code, "00000000999");
+    assert_eq!(
+        after.bollo_mode,
+        store::model::BolloMode::Virtuale {
+            authorization: "123/2026".into(),
+            authorized_on: time::macros::date!(2026 - 03 - 02),
+        }
+    );
+    assert_eq!(
+        app.store
+            .comune_iban(comune)
+            .await
+            .expect("iban")
+            .as_deref(),
+        Some("IT60X0542811101000000123456")
+    );
+    // The next certificate's QR points to the new host.
+    let (record, _) = app.issue_exempt().await;
+    let url = seal::text::to_url(&after.verification_host, &record.seal);
+    assert!(
+        url.starts_with("https://certificati.borgosigillo.example.it/v#"),
+        "{url}"
+    );
+
+    // Only the exemptions ticked are accepted afterwards.
+    let exemptions = post_form(
+        "/sportello/amministrazione/esenzioni",
+        vec![("esenzione_7", "si".to_owned())],
+    )
+    .await;
+    assert_eq!(exemptions.status(), StatusCode::OK);
+    let (status, refused) = app.request("residenza", HOLDER, "esente:9").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, accepted) = app.request("residenza", HOLDER, "esente:7").await;
+    assert_eq!(status, StatusCode::CREATED, "{accepted}");
+
+    // A new API key, shown once, works; revoked, it does not.
+    let created = post_form(
+        "/sportello/amministrazione/chiavi",
+        vec![
+            ("nome", "Portale di prova".to_owned()),
+            ("ruolo", "portale".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let html = created.text().await.expect("html");
+    let needle = "<code id=\"nuova-chiave\">";
+    let start = html.find(needle).expect("the key, once") + needle.len();
+    let key = html[start..start + html[start..].find('<').expect("end")].to_owned();
+    let id = key.split('_').nth(1).expect("id").to_owned();
+    let ask = |key: String| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/requests/nessuna");
+        async move {
+            http.get(url)
+                .bearer_auth(key)
+                .send()
+                .await
+                .expect("api")
+                .status()
+        }
+    };
+    assert_eq!(
+        ask(key.clone()).await,
+        StatusCode::NOT_FOUND,
+        "the key works"
+    );
+    let page = http
+        .get(format!("{base}/sportello/amministrazione"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(!page.contains(&key), "the secret is shown once only");
+    let revoked = post_form(
+        "/sportello/amministrazione/chiavi/revoca",
+        vec![("chiave", id.clone())],
+    )
+    .await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ask(key).await, StatusCode::UNAUTHORIZED, "revoked");
+
+    // Each change is in the audit chain, by the administrator.
+    let entries = app
+        .store
+        .search_audit(
+            comune,
+            &store::AuditQuery {
+                actor: Some(format!("staff:{person}")),
+                limit: 20,
+                ..store::AuditQuery::default()
+            },
+        )
+        .await
+        .expect("audit");
+    let events: Vec<&str> = entries.iter().map(|e| e.event.as_str()).collect();
+    for event in [
+        "comune.settings_changed",
+        "comune.fees_changed",
+        "api_key.created",
+        "api_key.revoked",
+    ] {
+        assert!(events.contains(&event), "{events:?}");
+    }
+    assert!(
+        entries.iter().all(|e| !e.detail.contains("IT60X")),
+        "the IBAN itself is not in the chain"
+    );
+    assert!(
+        app.store
+            .verify_audit_chain(comune)
+            .await
+            .expect("chain")
+            .is_ok()
+    );
 }

@@ -260,6 +260,22 @@ impl Notifier {
                      verificarlo dal codice QR stampato.\n"
                 ),
             },
+            NotificationEvent::CertificateWithdrawn => Words {
+                subject: "Il tuo certificato non è più valido".to_owned(),
+                markdown: format!(
+                    "Il **{title}** che hai ricevuto {from} è stato ritirato dal Comune \
+                     (revocato, o sostituito da un certificato successivo) e non è più \
+                     valido: chi lo verifica dal codice QR lo vede.\n\n\
+                     Il motivo e lo stato sono nell'area personale: \
+                     [apri la richiesta]({link})."
+                ),
+                text: format!(
+                    "Il {title} che hai ricevuto {from} è stato ritirato dal Comune \
+                     (revocato, o sostituito da un certificato successivo) e non è più \
+                     valido: chi lo verifica dal codice QR lo vede.\n\n\
+                     Il motivo e lo stato sono nell'area personale:\n{link}\n"
+                ),
+            },
             NotificationEvent::PaymentExpired => Words {
                 subject: "La tua richiesta di certificato è scaduta".to_owned(),
                 markdown: format!(

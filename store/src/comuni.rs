@@ -7,6 +7,19 @@ use super::audit::{AuditEntry, append_audit};
 use super::{Store, StoreError, date_text, int, opt_date, opt_text, text};
 use crate::model::{BolloMode, ComuneRecord};
 
+/// What the comune's administration changes from its page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComuneSettings {
+    /// The host the QR codes point to.
+    pub verification_host: String,
+    /// The comune's fiscal code as pagoPA creditor (11 digits).
+    pub creditor_fiscal_code: String,
+    /// The treasury IBAN credited by bollo virtuale payments.
+    pub iban: Option<String>,
+    /// How the stamp duty is collected.
+    pub bollo_mode: BolloMode,
+}
+
 /// The columns `comune_from_row` reads.
 macro_rules! comune_columns {
     () => {
@@ -121,6 +134,49 @@ impl Store {
             .bind(fees.to_owned())
             .execute(&mut *tx)
             .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::UnknownComune(code));
+        }
+        append_audit(&mut tx, code, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes what the comune's administration may change — the
+    /// verification host, the creditor's fiscal code, the IBAN and how the
+    /// stamp duty is collected — and appends `audit` to its chain, in one
+    /// transaction. Codes, name and keys stay as configured.
+    pub async fn change_comune_settings(
+        &self,
+        code: ComuneCode,
+        settings: &ComuneSettings,
+        audit: &AuditEntry<'_>,
+    ) -> Result<(), StoreError> {
+        let (mode, authorization, authorized_on) = match &settings.bollo_mode {
+            BolloMode::Virtuale {
+                authorization,
+                authorized_on,
+            } => (
+                "virtuale",
+                Some(authorization.clone()),
+                Some(date_text(*authorized_on)),
+            ),
+            BolloMode::MarcaDigitale => ("marca", None, None),
+        };
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE comuni SET verification_host = $2, creditor_fiscal_code = $3, iban = $4, \
+             bollo_mode = $5, bollo_authorization = $6, bollo_authorized_on = $7 WHERE code = $1",
+        )
+        .bind(code.as_str().to_owned())
+        .bind(settings.verification_host.clone())
+        .bind(settings.creditor_fiscal_code.clone())
+        .bind(settings.iban.clone())
+        .bind(mode)
+        .bind(authorization)
+        .bind(authorized_on)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::UnknownComune(code));
         }

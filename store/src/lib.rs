@@ -63,6 +63,7 @@ use crate::model::CertificateStatus;
 pub use anagrafe::MAX_SEARCH_RESULTS;
 pub use api_keys::{ApiKey, ApiKeyRole, NewApiKey};
 pub use audit::{AuditEntry, AuditQuery, AuditRecord, MAX_AUDIT_RESULTS};
+pub use comuni::ComuneSettings;
 pub use import::{ImportError, ImportPhase, ImportProgress, ImportSummary, RowError};
 pub use outbox::{Notification, NotificationEvent, NotificationRecord, Outcome, Recipient};
 pub use registry::{
@@ -289,6 +290,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         11,
         "staff_pages",
         include_str!("../../migrations/0011_staff_pages.sql"),
+    ),
+    (
+        12,
+        "outbox_withdrawn",
+        include_str!("../../migrations/0012_outbox_withdrawn.sql"),
     ),
 ];
 

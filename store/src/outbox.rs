@@ -25,6 +25,8 @@ pub enum NotificationEvent {
     CertificateReady,
     /// The request's payment expired unpaid.
     PaymentExpired,
+    /// The request's certificate was revoked or superseded by the comune.
+    CertificateWithdrawn,
 }
 
 impl NotificationEvent {
@@ -33,6 +35,7 @@ impl NotificationEvent {
         match self {
             Self::CertificateReady => "certificate_ready",
             Self::PaymentExpired => "payment_expired",
+            Self::CertificateWithdrawn => "certificate_withdrawn",
         }
     }
 
@@ -40,6 +43,7 @@ impl NotificationEvent {
         match code {
             "certificate_ready" => Some(Self::CertificateReady),
             "payment_expired" => Some(Self::PaymentExpired),
+            "certificate_withdrawn" => Some(Self::CertificateWithdrawn),
             _ => None,
         }
     }

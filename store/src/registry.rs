@@ -652,6 +652,30 @@ impl Store {
             });
         }
         append_audit(&mut tx, comune, audit).await?;
+        if matches!(
+            change,
+            StatusChange::Revoke { .. } | StatusChange::Supersede
+        ) {
+            // The citizen who asked for it online is told, from the
+            // outbox, in this same transaction.
+            let request =
+                sqlx::query("SELECT id FROM requests WHERE comune = $1 AND certificate_id = $2")
+                    .bind(comune.as_str().to_owned())
+                    .bind(id.to_owned())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(row) = request {
+                let request_id = text(&row, "requests", "id")?;
+                super::outbox::enqueue(
+                    &mut tx,
+                    comune,
+                    &request_id,
+                    super::outbox::NotificationEvent::CertificateWithdrawn,
+                    audit.at,
+                )
+                .await?;
+            }
+        }
         tx.commit().await?;
         self.certificate(comune, id)
             .await?

@@ -18,7 +18,7 @@ async fn migrations_run_once_and_reconnecting_finds_the_schema_current() {
     for db in databases().await {
         let again = Store::connect(&db.url).await.expect("second connection");
         let applied = sqlx_count(&db.url, "SELECT COUNT(*) AS n FROM _sqlx_migrations").await;
-        assert_eq!(applied, 11, "{}", db.label);
+        assert_eq!(applied, 12, "{}", db.label);
         assert!(
             again.list_comuni().await.expect("query").is_empty(),
             "{}",

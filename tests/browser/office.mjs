@@ -61,6 +61,21 @@ async function look(page, name) {
     path: new URL(page.url()).pathname,
     title: await page.title(),
     violations,
+    // Nothing wider than the screen: the page never scrolls sideways;
+    // `widest` names what sticks out, outside boxes that scroll.
+    scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth),
+    widest: await page.evaluate(() =>
+      [...document.querySelectorAll("body *")]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .filter((e) => {
+          for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (["auto", "hidden", "scroll", "clip"].includes(getComputedStyle(a).overflowX)) return false;
+          }
+          return true;
+        })
+        .slice(0, 3)
+        .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`),
+    ),
   });
 }
 
@@ -101,10 +116,11 @@ async function login(page, [fiscalCode, code], name) {
 }
 
 // The issuance form for the holder, reached by the search.
-async function issueForm(page) {
+async function issueForm(page, name) {
   await page.goto(base + "/sportello/rilascio");
   await page.fill("#q", surname);
   await Promise.all([page.waitForNavigation(), page.click("form[action='/sportello/rilascio'] button")]);
+  if (name) await look(page, name);
   const choose = page.locator(`form[action='/sportello/rilascio/persona']:has(input[value="${holder}"]) button`);
   await Promise.all([page.waitForNavigation(), choose.click()]);
 }
@@ -124,7 +140,7 @@ try {
   const op = await newPage();
   await login(op, operator, "accesso");
   await look(op, "sportello");
-  await issueForm(op);
+  await issueForm(op, "rilascio-ricerca");
   await look(op, "rilascio-modulo");
   await fillMarca(op);
   await Promise.all([

@@ -347,7 +347,8 @@ mod tests {
     #[test]
     fn every_page_renders() {
         for template in ["verify.html", "counter.html"] {
-            let html = templates::render(template, context! {}).expect(template);
+            let html =
+                templates::render(template, context! { scan_key => "0123abcd" }).expect(template);
             assert!(html.contains("<label for=\"sigillo\">"), "{template}");
         }
     }

@@ -1,7 +1,11 @@
-//! The comune's administration, for the amministratore: the comune's data
-//! as configured, the fees (changed here, in the comune's fee schedule,
-//! and audited), the staff and their roles (changed here; credentials are
-//! set with `sigillo staff password`), and the API keys.
+//! The comune's administration, for the amministratore: the comune's
+//! settings (verification host, creditor's fiscal code, IBAN, how the
+//! stamp duty is collected, with the bollo virtuale's authorisation), the
+//! fees and the exemptions accepted (in the comune's fee schedule), the
+//! staff and their roles (credentials are set with `sigillo staff
+//! password`), and the API keys (made here, the secret shown once, and
+//! revoked). Every change is audited in the same transaction or right
+//! after it, with the administrator and their address.
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -27,6 +31,10 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/sportello/amministrazione", get(page))
         .route("/sportello/amministrazione/tariffe", post(fees))
         .route("/sportello/amministrazione/personale", post(staff))
+        .route("/sportello/amministrazione/comune", post(settings))
+        .route("/sportello/amministrazione/esenzioni", post(exemptions))
+        .route("/sportello/amministrazione/chiavi", post(create_key))
+        .route("/sportello/amministrazione/chiavi/revoca", post(revoke_key))
 }
 
 /// A staff member as the page lists them.
@@ -66,6 +74,24 @@ async fn page(
     render(&state, &office, None, None, StatusCode::OK).await
 }
 
+/// An exemption the comune may accept, as the page offers it.
+#[derive(Debug, Serialize)]
+struct ExemptionChoice {
+    id: u16,
+    description: &'static str,
+    norm: &'static str,
+    accepted: bool,
+}
+
+/// Every exemption a fee schedule may list: ANPR's (not the stato civile
+/// one, which follows from the kind) and the extra Tabella B uses.
+fn offered_exemptions() -> impl Iterator<Item = &'static issuer::catalogue::Exemption> {
+    issuer::catalogue::EXEMPTIONS
+        .iter()
+        .filter(|e| e.id != issuer::catalogue::STATO_CIVILE_EXEMPTION)
+        .chain(issuer::fees::EXTRA_EXEMPTIONS.iter())
+}
+
 async fn render(
     state: &AppState,
     office: &Office,
@@ -73,15 +99,27 @@ async fn render(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    render_with(state, office, notice, error, None, status).await
+}
+
+async fn render_with(
+    state: &AppState,
+    office: &Office,
+    notice: Option<&str>,
+    error: Option<String>,
+    new_key: Option<String>,
+    status: StatusCode,
+) -> Response {
     let issuer = state.requests().issuer();
     let store = issuer.store();
     let comune = &office.comune;
-    let (schedule, staff, keys) = match (
+    let (schedule, staff, keys, iban) = match (
         issuer.fee_schedule(comune).await,
         store.list_staff(comune.code).await,
         store.list_api_keys(comune.code).await,
+        store.comune_iban(comune.code).await,
     ) {
-        (Ok(schedule), Ok(staff), Ok(keys)) => (schedule, staff, keys),
+        (Ok(schedule), Ok(staff), Ok(keys), Ok(iban)) => (schedule, staff, keys, iban),
         _ => {
             tracing::error!("office: administration not read");
             return office.unavailable();
@@ -118,6 +156,24 @@ async fn render(
             label: r.label(),
         })
         .collect();
+    let exemption_choices: Vec<ExemptionChoice> = offered_exemptions()
+        .map(|e| ExemptionChoice {
+            id: e.id,
+            description: e.description,
+            norm: e.norm,
+            accepted: schedule
+                .exemptions
+                .iter()
+                .any(|accepted| accepted.id == e.id),
+        })
+        .collect();
+    let (virtuale, authorization, authorized_on) = match &comune.bollo_mode {
+        BolloMode::Virtuale {
+            authorization,
+            authorized_on,
+        } => (true, authorization.clone(), authorized_on.to_string()),
+        BolloMode::MarcaDigitale => (false, String::new(), String::new()),
+    };
     let bollo_mode = match &comune.bollo_mode {
         BolloMode::Virtuale {
             authorization,
@@ -142,9 +198,16 @@ async fn render(
             diritti_esente => cents_field(schedule.diritti_esente_cents),
             waived_online => schedule.diritti_online == DirittiOnline::Waived,
             exemptions => schedule.exemptions.len(),
+            exemption_choices => ser(&exemption_choices),
+            creditor => comune.creditor_fiscal_code.clone(),
+            iban,
+            virtuale,
+            authorization,
+            authorized_on,
+            new_key,
             members => ser(&members),
             keys => ser(&keys),
-            roles => ser(&roles),
+            role_choices => ser(&roles),
             notice,
             error,
             ..base
@@ -382,9 +445,364 @@ async fn staff(
     Redirect::to("/sportello/amministrazione").into_response()
 }
 
+/// The comune's settings form.
+#[derive(Debug, Deserialize)]
+struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    verifica: String,
+    #[serde(default)]
+    creditore: String,
+    #[serde(default)]
+    iban: String,
+    #[serde(default)]
+    bollo: String,
+    #[serde(default)]
+    autorizzazione: String,
+    #[serde(default)]
+    autorizzazione_data: String,
+}
+
+/// A host name as the QR code carries it: letters, digits, dots, hyphens,
+/// an optional port; no scheme, no path.
+fn valid_host(host: &str) -> bool {
+    let (name, port) = host.split_once(':').unwrap_or((host, ""));
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !name.starts_with(['.', '-'])
+        && (port.is_empty() || port.parse::<u16>().is_ok())
+}
+
+/// An IBAN (ISO 13616): two letters, two check digits, up to 30
+/// alphanumerics, whose mod-97 check holds; an Italian one has 27
+/// characters.
+fn valid_iban(iban: &str) -> bool {
+    let iban = iban.to_ascii_uppercase();
+    if !(15..=34).contains(&iban.len()) || !iban.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    if iban.starts_with("IT") && iban.len() != 27 {
+        return false;
+    }
+    let (head, tail) = iban.split_at(4);
+    let mut remainder: u32 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let value = match c.to_digit(36) {
+            Some(value) => value,
+            None => return false,
+        };
+        for digit in value.to_string().chars() {
+            remainder = (remainder * 10 + digit.to_digit(10).unwrap_or(0)) % 97;
+        }
+    }
+    remainder == 1
+}
+
+/// `POST /sportello/amministrazione/comune`.
+async fn settings(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    let office = try_page!(office(&state, &headers, client, Some(Action::Administer)).await);
+    try_page!(office.check_csrf(&form.csrf));
+    let refuse = |text: &str| {
+        render(
+            &state,
+            &office,
+            None,
+            Some(text.to_owned()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+    };
+    let host = form.verifica.trim().to_ascii_lowercase();
+    if !valid_host(&host) {
+        return refuse("L'indirizzo di verifica è il nome del sito, per esempio certificati.comune.esempio.it, senza https:// né percorso.").await;
+    }
+    let creditor = form.creditore.trim();
+    if creditor.len() != 11 || !creditor.bytes().all(|b| b.is_ascii_digit()) {
+        return refuse("Il codice fiscale del Comune come ente creditore è di 11 cifre.").await;
+    }
+    let iban = form.iban.trim().replace(' ', "").to_ascii_uppercase();
+    if !iban.is_empty() && !valid_iban(&iban) {
+        return refuse(
+            "L'IBAN non è valido (controllare le cifre: il codice di controllo non torna).",
+        )
+        .await;
+    }
+    let bollo_mode = match form.bollo.as_str() {
+        "virtuale" => {
+            let number = form.autorizzazione.trim();
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let day = time::Date::parse(form.autorizzazione_data.trim(), format);
+            match day {
+                Ok(day) if !number.is_empty() && number.chars().count() <= 50 => {
+                    BolloMode::Virtuale {
+                        authorization: number.to_owned(),
+                        authorized_on: day,
+                    }
+                }
+                _ => {
+                    return refuse("Per il bollo virtuale indicare numero e data dell'autorizzazione dell'Agenzia delle Entrate.").await;
+                }
+            }
+        }
+        "marca" => BolloMode::MarcaDigitale,
+        _ => return refuse("Scegliere come si riscuote l'imposta di bollo.").await,
+    };
+    let detail = format!(
+        "verification_host={host} bollo={} iban={} from={}",
+        form.bollo,
+        if iban.is_empty() { "none" } else { "set" },
+        office.client
+    );
+    let changed = state
+        .requests()
+        .issuer()
+        .store()
+        .change_comune_settings(
+            office.comune.code,
+            &store::ComuneSettings {
+                verification_host: host,
+                creditor_fiscal_code: creditor.to_owned(),
+                iban: (!iban.is_empty()).then_some(iban),
+                bollo_mode,
+            },
+            &AuditEntry {
+                at: OffsetDateTime::now_utc(),
+                event: "comune.settings_changed",
+                subject: office.comune.code.as_str(),
+                actor: &office.actor(),
+                detail: &detail,
+            },
+        )
+        .await;
+    if let Err(error) = changed {
+        tracing::error!(%error, "office: settings not changed");
+        return office.unavailable();
+    }
+    // The page again, with the comune as it now is.
+    Redirect::to("/sportello/amministrazione").into_response()
+}
+
+/// The exemptions form: `esenzione_<id>=si` for each accepted.
+#[derive(Debug, Deserialize)]
+struct ExemptionsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    rest: std::collections::BTreeMap<String, String>,
+}
+
+/// `POST /sportello/amministrazione/esenzioni`: the exemptions accepted.
+async fn exemptions(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<ExemptionsForm>,
+) -> Response {
+    let office = try_page!(office(&state, &headers, client, Some(Action::Administer)).await);
+    try_page!(office.check_csrf(&form.csrf));
+    let issuer = state.requests().issuer();
+    let Ok(mut schedule) = issuer.fee_schedule(&office.comune).await else {
+        return office.unavailable();
+    };
+    let accepted: Vec<issuer::fees::ExemptionFee> = offered_exemptions()
+        .filter(|e| {
+            form.rest
+                .get(&format!("esenzione_{}", e.id))
+                .is_some_and(|v| v == "si")
+        })
+        .map(|e| {
+            // A wording the comune set already stays.
+            schedule
+                .exemptions
+                .iter()
+                .find(|kept| kept.id == e.id)
+                .cloned()
+                .unwrap_or_else(|| issuer::fees::ExemptionFee {
+                    id: e.id,
+                    description: e.description.to_owned(),
+                    norm: e.norm.to_owned(),
+                    waives_diritti: e.waives_diritti,
+                })
+        })
+        .collect();
+    let ids: Vec<String> = accepted.iter().map(|e| e.id.to_string()).collect();
+    schedule.exemptions = accepted;
+    if let Err(error) = schedule.validate() {
+        return render(
+            &state,
+            &office,
+            None,
+            Some(error.to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let detail = format!("exemptions={} from={}", ids.join(","), office.client);
+    let changed = issuer
+        .store()
+        .change_comune_fees(
+            office.comune.code,
+            &schedule.to_toml(),
+            &AuditEntry {
+                at: OffsetDateTime::now_utc(),
+                event: "comune.fees_changed",
+                subject: office.comune.code.as_str(),
+                actor: &office.actor(),
+                detail: &detail,
+            },
+        )
+        .await;
+    if let Err(error) = changed {
+        tracing::error!(%error, "office: exemptions not changed");
+        return office.unavailable();
+    }
+    render(
+        &state,
+        &office,
+        Some("Esenzioni aggiornate: valgono dalle prossime richieste."),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The new API key form.
+#[derive(Debug, Deserialize)]
+struct KeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    nome: String,
+    #[serde(default)]
+    ruolo: String,
+}
+
+/// `POST /sportello/amministrazione/chiavi`: a new API key, its secret
+/// shown once on the page that answers.
+async fn create_key(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<KeyForm>,
+) -> Response {
+    let office = try_page!(office(&state, &headers, client, Some(Action::Administer)).await);
+    try_page!(office.check_csrf(&form.csrf));
+    let name = form.nome.trim();
+    let role = store::ApiKeyRole::from_code(form.ruolo.trim());
+    let (Some(role), false) = (role, name.is_empty() || name.chars().count() > 100) else {
+        return render(
+            &state,
+            &office,
+            None,
+            Some("Indicare il nome del programma che userà la chiave e il suo ruolo.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let store = state.requests().issuer().store();
+    let created = match store
+        .create_api_key(office.comune.code, name, role, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(created) => created,
+        Err(error) => {
+            tracing::error!(%error, "office: API key not created");
+            return office.unavailable();
+        }
+    };
+    let detail = format!("key={} role={}", created.key.id, role.code());
+    if let Err(error) = office
+        .audit(&state, "api_key.created", &created.key.id, &detail)
+        .await
+    {
+        tracing::error!(%error, "office: key creation not audited, key revoked");
+        let _ = store
+            .revoke_api_key(
+                office.comune.code,
+                &created.key.id,
+                OffsetDateTime::now_utc(),
+            )
+            .await;
+        return office.unavailable();
+    }
+    render_with(
+        &state,
+        &office,
+        Some("Chiave creata: copiarla ora, non sarà più mostrata."),
+        None,
+        Some(created.secret),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The revocation form of an API key.
+#[derive(Debug, Deserialize)]
+struct RevokeKeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    chiave: String,
+}
+
+/// `POST /sportello/amministrazione/chiavi/revoca`.
+async fn revoke_key(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<RevokeKeyForm>,
+) -> Response {
+    let office = try_page!(office(&state, &headers, client, Some(Action::Administer)).await);
+    try_page!(office.check_csrf(&form.csrf));
+    let id = form.chiave.trim();
+    let store = state.requests().issuer().store();
+    match store
+        .revoke_api_key(office.comune.code, id, OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(true) => {
+            if let Err(error) = office.audit(&state, "api_key.revoked", id, "").await {
+                tracing::error!(%error, "office: key revocation not audited");
+                return office.unavailable();
+            }
+            Redirect::to("/sportello/amministrazione").into_response()
+        }
+        // Not a key of this comune.
+        Ok(false) => office.error(
+            StatusCode::NOT_FOUND,
+            "Chiave non trovata",
+            "Nessuna chiave API con questo identificativo nel Comune.",
+        ),
+        Err(error) => {
+            tracing::error!(%error, "office: key not revoked");
+            office.unavailable()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_cents;
+    use super::{parse_cents, valid_host, valid_iban};
+
+    #[test]
+    fn hosts_and_ibans_are_checked() {
+        assert!(valid_host("certificati.comune.esempio.it"));
+        assert!(valid_host("127.0.0.1:8080"));
+        assert!(!valid_host("https://certificati.example.it"));
+        assert!(!valid_host("example.it/v"));
+        // The example IBAN of the Banca d'Italia's documentation.
+        assert!(valid_iban("IT60X0542811101000000123456"));
+        assert!(!valid_iban("IT60X0542811101000000123457"));
+        assert!(!valid_iban("IT60X054281110100000012345"));
+    }
 
     #[test]
     fn amounts_read_in_euro_with_a_comma_or_a_point() {

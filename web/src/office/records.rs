@@ -173,6 +173,10 @@ fn event_label(event: &str) -> &str {
         "counter.request" => "Richiesta allo sportello con avviso pagoPA",
         "comune.fees_changed" => "Tariffe modificate",
         "staff.changed" => "Personale modificato",
+        "comune.settings_changed" => "Dati del Comune modificati",
+        "api_key.created" => "Chiave API creata",
+        "api_key.revoked" => "Chiave API revocata",
+        "certificate_withdrawn" => "Certificato ritirato",
         other => other,
     }
 }
