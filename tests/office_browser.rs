@@ -5,11 +5,12 @@
 //! residenza at the counter with a paper marca da bollo and downloads it
 //! (the PDF verifies, its seal names the marca); the same marca is refused
 //! for a second certificate; a responsabile revokes the certificate and the
-//! public verification page says so; the audit trail and its CSV show the
-//! operations; an amministratore changes the diritti and the next request's
-//! amount and the service page carry them. axe-core runs on every page: no
-//! serious or critical violation; and no page is wider than the screen. Screenshots are kept under
-//! `target/browser-screenshots/`.
+//! public verification page says so, as does the published status list;
+//! the audit trail and its CSV show the operations; an amministratore
+//! changes the diritti and the next request's amount and the service page
+//! carry them. axe-core runs on every page: no serious or critical
+//! violation; and no page is wider than the screen. Screenshots are kept
+//! under `target/browser-screenshots/`.
 //!
 //! Needs node with `tests/browser/node_modules` (`npm ci` there; `.ci/run`
 //! does it) and Chromium; without them the test is skipped, and fails
@@ -120,6 +121,39 @@ async fn run_at(width: u32, height: u32) {
             .contains("dati anagrafici da rettificare"),
         "{result}"
     );
+    // The published status list says so at once; offline checkers have it
+    // within its refresh time (max-age, 5 minutes).
+    let revoked = app
+        .store
+        .list_certificates(comune, &store::CertificateFilter::default())
+        .await
+        .expect("list")
+        .remove(0);
+    let well_known = format!("{}/.well-known/sigillo/{comune}", app.base);
+    let fetch = |path: &str| {
+        let url = format!("{well_known}/{path}");
+        let http = app.http.clone();
+        async move { http.get(url).send().await.expect("GET") }
+    };
+    let ca = fetch("ca.pem").await.text().await.expect("pem");
+    let ca = keys::CertificateInfo::from_pem(&ca).expect("CA");
+    let trust_list = fetch("trust-list").await.bytes().await.expect("bytes");
+    let status_list = fetch("status-list").await;
+    assert_eq!(
+        status_list.headers()["cache-control"],
+        "public, max-age=300"
+    );
+    let status_list = status_list.bytes().await.expect("bytes");
+    let now = OffsetDateTime::now_utc();
+    let mut trust = verifier::Trust::default();
+    trust
+        .add_list(&verifier::SignedTrustList::open(&trust_list, &ca, now).expect("trust list"))
+        .expect("trusted");
+    let statuses = verifier::StatusList::from_cwt(&status_list, &trust, now).expect("status list");
+    assert!(matches!(
+        statuses.list.status_of(revoked.status_index),
+        verifier::RegistryStatus::Revoked { .. }
+    ));
     let rows = result["auditRows"].as_array().expect("rows");
     let rows: Vec<&str> = rows.iter().filter_map(|r| r.as_str()).collect();
     assert!(
