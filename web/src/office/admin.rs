@@ -304,23 +304,8 @@ async fn fees(
         },
         office.client
     );
-    let changed = issuer
-        .store()
-        .change_comune_fees(
-            office.comune.code,
-            &schedule.to_toml(),
-            &AuditEntry {
-                at: OffsetDateTime::now_utc(),
-                event: "comune.fees_changed",
-                subject: office.comune.code.as_str(),
-                actor: &office.actor(),
-                detail: &detail,
-            },
-        )
-        .await;
-    if let Err(error) = changed {
-        tracing::error!(%error, "office: fees not changed");
-        return office.unavailable();
+    if let Err(response) = save_schedule(&state, &office, &schedule, &detail).await {
+        return *response;
     }
     tracing::info!("office: fees changed");
     render(
@@ -331,6 +316,36 @@ async fn fees(
         StatusCode::OK,
     )
     .await
+}
+
+/// Saves the comune's fee schedule with its audit entry (`detail`), in one
+/// transaction.
+async fn save_schedule(
+    state: &AppState,
+    office: &Office,
+    schedule: &issuer::fees::FeeSchedule,
+    detail: &str,
+) -> Result<(), Box<Response>> {
+    let changed = state
+        .requests()
+        .issuer()
+        .store()
+        .change_comune_fees(
+            office.comune.code,
+            &schedule.to_toml(),
+            &AuditEntry {
+                at: OffsetDateTime::now_utc(),
+                event: "comune.fees_changed",
+                subject: office.comune.code.as_str(),
+                actor: &office.actor(),
+                detail,
+            },
+        )
+        .await;
+    changed.map_err(|error| {
+        tracing::error!(%error, "office: fee schedule not saved");
+        Box::new(office.unavailable())
+    })
 }
 
 /// The staff form: add a member or change their name, roles and state.
@@ -646,23 +661,8 @@ async fn exemptions(
         .await;
     }
     let detail = format!("exemptions={} from={}", ids.join(","), office.client);
-    let changed = issuer
-        .store()
-        .change_comune_fees(
-            office.comune.code,
-            &schedule.to_toml(),
-            &AuditEntry {
-                at: OffsetDateTime::now_utc(),
-                event: "comune.fees_changed",
-                subject: office.comune.code.as_str(),
-                actor: &office.actor(),
-                detail: &detail,
-            },
-        )
-        .await;
-    if let Err(error) = changed {
-        tracing::error!(%error, "office: exemptions not changed");
-        return office.unavailable();
+    if let Err(response) = save_schedule(&state, &office, &schedule, &detail).await {
+        return *response;
     }
     render(
         &state,

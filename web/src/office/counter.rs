@@ -332,6 +332,38 @@ async fn issue_form(
     )
 }
 
+/// The issuance form as it was sent, to show again with its errors.
+struct FormAgain<'a> {
+    state: &'a AppState,
+    office: &'a Office,
+    subject: &'a Subject,
+    exemptions: &'a [issuer::fees::ExemptionFee],
+    form: &'a ChoiceForm,
+    counter: &'a CounterFields,
+}
+
+impl FormAgain<'_> {
+    async fn show(
+        &self,
+        errors: &ChoiceErrors,
+        counter_errors: &CounterErrors,
+        status: StatusCode,
+    ) -> Response {
+        issue_form(
+            self.state,
+            self.office,
+            self.subject,
+            self.exemptions,
+            self.form,
+            self.counter,
+            errors,
+            Some(counter_errors),
+            status,
+        )
+        .await
+    }
+}
+
 /// `POST /sportello/rilascio/emetti`: issues, or opens the pagoPA notice.
 async fn issue(
     State(state): State<AppState>,
@@ -350,6 +382,15 @@ async fn issue(
     let subject = try_page!(subject(&state, &office, &subject_code).await);
     let exemptions = try_page!(exemptions(&state, &office).await);
     let counter = CounterFields::of(&form);
+    // The form again, with what is wrong.
+    let form_again = FormAgain {
+        state: &state,
+        office: &office,
+        subject: &subject,
+        exemptions: &exemptions,
+        form: &form,
+        counter: &counter,
+    };
     let people = people_of(&subject);
     let checked = check_choice(&form, &people, &exemptions, false);
     let mut counter_errors = CounterErrors::default();
@@ -393,32 +434,18 @@ async fn issue(
     let chosen = match checked {
         Ok(chosen) if !counter_errors.any() => chosen,
         Ok(_) => {
-            return issue_form(
-                &state,
-                &office,
-                &subject,
-                &exemptions,
-                &form,
-                &counter,
-                &ChoiceErrors::default(),
-                Some(&counter_errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return form_again
+                .show(
+                    &ChoiceErrors::default(),
+                    &counter_errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
         }
         Err(errors) => {
-            return issue_form(
-                &state,
-                &office,
-                &subject,
-                &exemptions,
-                &form,
-                &counter,
-                &errors,
-                Some(&counter_errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return form_again
+                .show(&errors, &counter_errors, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     let requester = requester.unwrap_or_else(|| chosen.holder.fiscal_code.clone());
@@ -436,18 +463,13 @@ async fn issue(
         counter_errors.richiedente = Some(
             "Questo certificato si rilascia solo all'intestatario o a un componente della sua famiglia anagrafica (residenza e stato di famiglia a chiunque).".to_owned(),
         );
-        return issue_form(
-            &state,
-            &office,
-            &subject,
-            &exemptions,
-            &form,
-            &counter,
-            &ChoiceErrors::default(),
-            Some(&counter_errors),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return form_again
+            .show(
+                &ChoiceErrors::default(),
+                &counter_errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
     }
     let now = OffsetDateTime::now_utc();
     if in_bollo && marca.is_none() {
@@ -514,18 +536,13 @@ async fn issue(
             counter_errors.marca_numero = Some(format!(
                 "La marca da bollo n. {id} è già stata usata per un altro certificato del Comune: una marca vale per un solo certificato."
             ));
-            issue_form(
-                &state,
-                &office,
-                &subject,
-                &exemptions,
-                &form,
-                &counter,
-                &ChoiceErrors::default(),
-                Some(&counter_errors),
-                StatusCode::CONFLICT,
-            )
-            .await
+            form_again
+                .show(
+                    &ChoiceErrors::default(),
+                    &counter_errors,
+                    StatusCode::CONFLICT,
+                )
+                .await
         }
         Err(IssueError::Refused(refusal)) => office.error(
             StatusCode::UNPROCESSABLE_ENTITY,
