@@ -20,6 +20,22 @@ pub struct ComuneSettings {
     pub bollo_mode: BolloMode,
 }
 
+/// How `mode` is stored: the mode's code, the authorisation's number and
+/// date.
+fn bollo_columns(mode: &BolloMode) -> (&'static str, Option<String>, Option<String>) {
+    match mode {
+        BolloMode::Virtuale {
+            authorization,
+            authorized_on,
+        } => (
+            "virtuale",
+            Some(authorization.clone()),
+            Some(date_text(*authorized_on)),
+        ),
+        BolloMode::MarcaDigitale => ("marca", None, None),
+    }
+}
+
 /// The columns `comune_from_row` reads.
 macro_rules! comune_columns {
     () => {
@@ -32,17 +48,7 @@ macro_rules! comune_columns {
 impl Store {
     /// Adds a comune, or replaces the settings of one already present.
     pub async fn upsert_comune(&self, comune: &ComuneRecord) -> Result<(), StoreError> {
-        let (mode, authorization, authorized_on) = match &comune.bollo_mode {
-            BolloMode::Virtuale {
-                authorization,
-                authorized_on,
-            } => (
-                "virtuale",
-                Some(authorization.clone()),
-                Some(date_text(*authorized_on)),
-            ),
-            BolloMode::MarcaDigitale => ("marca", None, None),
-        };
+        let (mode, authorization, authorized_on) = bollo_columns(&comune.bollo_mode);
         sqlx::query(
             "INSERT INTO comuni (code, belfiore, name, province, creditor_fiscal_code, \
              verification_host, bollo_mode, bollo_authorization, bollo_authorized_on, \
@@ -152,17 +158,7 @@ impl Store {
         settings: &ComuneSettings,
         audit: &AuditEntry<'_>,
     ) -> Result<(), StoreError> {
-        let (mode, authorization, authorized_on) = match &settings.bollo_mode {
-            BolloMode::Virtuale {
-                authorization,
-                authorized_on,
-            } => (
-                "virtuale",
-                Some(authorization.clone()),
-                Some(date_text(*authorized_on)),
-            ),
-            BolloMode::MarcaDigitale => ("marca", None, None),
-        };
+        let (mode, authorization, authorized_on) = bollo_columns(&settings.bollo_mode);
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE comuni SET verification_host = $2, creditor_fiscal_code = $3, iban = $4, \
